@@ -1,0 +1,188 @@
+/* src/proto/ops.h — the ECALL table: every request the host may send the core,
+ * the fields each carries, and the status codes the core answers with.
+ * This file is the whole interface between src/host and src/core.
+ *
+ * Conventions
+ *  - Fixed-size binary fields are exactly that size; strings are printable
+ *    ASCII without NUL; u32/u64 are big-endian (see frame.h).
+ *  - A response echoes op and seq. status != TKMS_OK carries F_ERR_MSG
+ *    (a human sentence without secrets) and nothing else.
+ *
+ * Mutations (INIT, KEY_CREATE, KEY_ROTATE, KEY_DESTROY, SESSION_OPEN,
+ * SESSION_REVOKE) are two-phase, because "acknowledged means durable":
+ *   1. host -> core: the op.  The core checks authorisation, computes the new
+ *      state, seals it, advances the platform's *prepared* counter P durably,
+ *      stamps the new manifest with that P (so every manifest ever issued has
+ *      its own value), and answers TKMS_OK with a *prepared transaction*:
+ *      F_TXID, F_PUT* (records to write), F_DEL* (records to delete),
+ *      F_MANIFEST (the new sealed manifest), F_DMK (INIT only), and the
+ *      op's result fields. The core holds its mutation lock from here.
+ *   2. host: writes puts/deletes/manifest (and public metadata derived from the
+ *      result fields) in ONE storage transaction and makes it durable.
+ *   3. host -> core: TKMS_OP_COMMIT {F_TXID} on the same socket. The core
+ *      advances the platform's *committed* counter K to the manifest's value
+ *      (durably), applies the change in memory, releases the lock and answers
+ *      TKMS_OK. Only then does the host answer the client.
+ *      If the storage write failed the host sends TKMS_OP_ABORT {F_TXID}
+ *      instead and the core forgets the prepared change; its value of P stays
+ *      burned, so its manifest can never be loaded once a later change commits.
+ * At start-up LOAD_END accepts a stored manifest m iff K <= m <= P: m < K is
+ * TKMS_E_ROLLBACK (an older state, an ABORTed or never-committed manifest),
+ * m > P is TKMS_E_TAMPERED (never issued). K < m means the host stored a
+ * change whose COMMIT the core did not see; the core sets K := m first.
+ * The core refuses any other op on that socket between 1 and 3
+ * (TKMS_E_BAD_REQUEST) and any mutation on other sockets waits for the lock.
+ *
+ * Record encoding (F_PUT / F_REC):  u8 type | u8 id_len (1..32) | id |
+ *   u32 version | blob (the rest, sealed by the core, opaque to the host).
+ * Record reference (F_DEL):          u8 type | u8 id_len | id.
+ */
+#ifndef TKMS_PROTO_OPS_H
+#define TKMS_PROTO_OPS_H
+
+/* ---- ops ---------------------------------------------------------------- */
+enum {
+  /* lifecycle (host only; never reachable from a client request) */
+  TKMS_OP_STATUS = 0x01,       /* -> F_PLATFORM F_SIMULATED F_MEASUREMENT F_STATE
+                                     F_COUNTER (committed) F_CORE_VERSION
+                                     [F_DEPLOY_SALT F_IDENTITY once the DMK is loaded] */
+  TKMS_OP_INIT = 0x02,         /* -> prepared tx with F_DMK and F_MANIFEST, plus
+                                     F_DEPLOY_SALT F_IDENTITY. Refused once ready. */
+  TKMS_OP_LOAD_DMK = 0x03,     /* F_DMK -> ok | TKMS_E_UNSEAL */
+  TKMS_OP_LOAD_RECORDS = 0x04, /* F_REC* (any number per frame) -> ok */
+  TKMS_OP_LOAD_END = 0x05,     /* F_MANIFEST -> ok | TKMS_E_ROLLBACK (m < K) |
+                                     TKMS_E_TAMPERED (m > P, or records do not match);
+                                     core is ready afterwards */
+  TKMS_OP_COMMIT = 0x06,       /* F_TXID -> ok (K advanced) | TKMS_E_INTERNAL (fail-stop) */
+  TKMS_OP_ABORT = 0x07,        /* F_TXID -> ok */
+
+  /* key operations: each carries the authorisation fields below */
+  TKMS_OP_KEY_CREATE = 0x10,     /* F_KEY_TYPE F_OWNER + auth -> prepared tx +
+                                       F_KEY_ID F_VERSION F_PUBKEY [F_ADDRESS] F_TIME */
+  TKMS_OP_KEY_SIGN = 0x11,       /* F_KEY_ID F_SIGN_MODE F_PAYLOAD F_BLOB (the blob part
+                                       of the key's current record, from storage) + auth
+                                       -> F_SIGNATURE F_VERSION (not a mutation) */
+  TKMS_OP_KEY_ROTATE = 0x12,     /* F_KEY_ID + auth -> prepared tx + F_KEY_ID
+                                       F_VERSION F_PUBKEY [F_ADDRESS] F_TIME */
+  TKMS_OP_KEY_DESTROY = 0x13,    /* F_KEY_ID + auth -> prepared tx + F_KEY_ID
+                                       F_VERSION F_OWNER F_TIME F_RECEIPT_SIG */
+  TKMS_OP_SESSION_OPEN = 0x14,   /* F_SESSION_KEY F_SCOPE_OP* F_SCOPE_KEY* F_EXPIRY
+                                    + auth (owner only, F_SESSION_ID absent)
+                                    -> prepared tx + F_SESSION_ID F_OWNER */
+  TKMS_OP_SESSION_REVOKE = 0x15, /* F_TARGET_SESSION + auth (by the owner via
+                                       F_OWNER, or by the session itself via
+                                       F_SESSION_ID) -> prepared tx + F_TARGET_SESSION */
+
+  /* attestation */
+  TKMS_OP_ATTEST = 0x20, /* F_NONCE (32) -> F_EVIDENCE F_REPORT_DATA
+                               F_MEASUREMENT F_PLATFORM F_SIMULATED
+                               F_IDENTITY F_DEPLOY_SALT */
+};
+
+/* ---- field tags ---------------------------------------------------------- */
+enum {
+  TKMS_F_ERR_MSG = 0x01, /* str: human-readable reason, never secrets */
+
+  /* authorisation envelope (all key operations) */
+  TKMS_F_OWNER = 0x10,      /* str principal "eoa:0x<40 hex lower>" |
+                                "ed25519:0x<64 hex lower>" */
+  TKMS_F_REQUEST_ID = 0x11, /* 32 bytes */
+  TKMS_F_DEADLINE = 0x12,   /* u64 unix seconds */
+  TKMS_F_DEPLOYMENT = 0x13, /* 32 bytes: the deployment salt the client meant */
+  TKMS_F_AUTH_SIG = 0x14,   /* 65 bytes r|s|v (v 27/28) or 64 bytes ed25519 */
+  TKMS_F_SESSION_ID = 0x15, /* 16 bytes: request signed by this session's key */
+
+  /* keys */
+  TKMS_F_KEY_TYPE = 0x20,    /* str "secp256k1" | "ed25519" */
+  TKMS_F_KEY_ID = 0x21,      /* 16 bytes */
+  TKMS_F_VERSION = 0x22,     /* u32 */
+  TKMS_F_PUBKEY = 0x23,      /* secp256k1: 33 bytes compressed; ed25519: 32 bytes */
+  TKMS_F_ADDRESS = 0x24,     /* 20 bytes (secp256k1 keys) */
+  TKMS_F_SIGN_MODE = 0x25,   /* str "digest" | "personal" | "message" */
+  TKMS_F_PAYLOAD = 0x26,     /* bytes, <= TKMS_MAX_PAYLOAD */
+  TKMS_F_SIGNATURE = 0x27,   /* 65 bytes r|s|v (v 27/28) or 64 bytes ed25519 */
+  TKMS_F_BLOB = 0x28,        /* a sealed record blob as stored */
+  TKMS_F_TIME = 0x29,        /* u64 unix seconds: when the core applied it */
+  TKMS_F_RECEIPT_SIG = 0x2a, /* 65 bytes: EIP-712 DeletionReceipt signed by the
+                                 deployment identity key */
+
+  /* sessions */
+  TKMS_F_SESSION_KEY = 0x30,    /* str principal of the delegate key */
+  TKMS_F_SCOPE_OP = 0x31,       /* str, repeated: "create"|"sign"|"rotate"|"destroy" */
+  TKMS_F_SCOPE_KEY = 0x32,      /* 16 bytes, repeated; none = all the owner's keys */
+  TKMS_F_EXPIRY = 0x33,         /* u64 unix seconds */
+  TKMS_F_TARGET_SESSION = 0x34, /* 16 bytes: session to revoke */
+
+  /* transactions and state */
+  TKMS_F_TXID = 0x40,     /* u64 */
+  TKMS_F_PUT = 0x41,      /* record encoding, repeated */
+  TKMS_F_DEL = 0x42,      /* record reference, repeated */
+  TKMS_F_MANIFEST = 0x43, /* sealed manifest blob */
+  TKMS_F_DMK = 0x44,      /* the deployment master key sealed by the platform */
+  TKMS_F_REC = 0x45,      /* record encoding, repeated (LOAD_RECORDS) */
+
+  /* status / attestation */
+  TKMS_F_PLATFORM = 0x50,     /* str "sim" | "tpm2" | ... */
+  TKMS_F_SIMULATED = 0x51,    /* u32 0/1 */
+  TKMS_F_MEASUREMENT = 0x52,  /* 32 bytes */
+  TKMS_F_STATE = 0x53,        /* u32 TKMS_STATE_* */
+  TKMS_F_COUNTER = 0x54,      /* u64 */
+  TKMS_F_CORE_VERSION = 0x55, /* str */
+  TKMS_F_DEPLOY_SALT = 0x56,  /* 32 bytes: EIP-712 domain salt of this deployment */
+  TKMS_F_IDENTITY = 0x57,     /* 20 bytes: address of the deployment identity key */
+  TKMS_F_NONCE = 0x58,        /* 32 bytes */
+  TKMS_F_EVIDENCE = 0x59,     /* bytes: platform evidence */
+  TKMS_F_REPORT_DATA = 0x5a,  /* 64 bytes */
+};
+
+/* Record types (the u8 in record encodings). */
+enum {
+  TKMS_REC_KEY = 1,     /* id = key id (16), version = key version */
+  TKMS_REC_SESSION = 2, /* id = session id (16) */
+  TKMS_REC_NONCE = 3,   /* id = request id (32): replay protection */
+};
+
+enum { TKMS_STATE_UNINITIALISED = 0, TKMS_STATE_LOADING = 1, TKMS_STATE_READY = 2 };
+
+/* ---- status codes -------------------------------------------------------- */
+/* The host maps each to an HTTP status and a snake_case code (src/host/errors.c);
+ * docs/api.md lists them. Keep the three in step. */
+enum {
+  TKMS_OK = 0,
+  TKMS_E_BAD_REQUEST = 1,       /* 400 bad_request */
+  TKMS_E_BAD_SIGNATURE = 2,     /* 401 bad_signature: malformed or does not verify */
+  TKMS_E_HIGH_S = 3,            /* 401 non_canonical_signature: s > n/2, v not 27/28 */
+  TKMS_E_WRONG_SIGNER = 4,      /* 403 wrong_signer: valid signature, not the owner */
+  TKMS_E_EXPIRED = 5,           /* 401 request_expired: deadline passed */
+  TKMS_E_REPLAY = 6,            /* 403 replayed_request: request id already used */
+  TKMS_E_WRONG_DEPLOYMENT = 7,  /* 403 wrong_deployment */
+  TKMS_E_NOT_FOUND = 8,         /* 404 key_not_found */
+  TKMS_E_SCOPE = 9,             /* 403 outside_session_scope */
+  TKMS_E_SESSION_EXPIRED = 10,  /* 401 session_expired */
+  TKMS_E_SESSION_UNKNOWN = 11,  /* 401 session_unknown: never opened or revoked */
+  TKMS_E_DEADLINE_TOO_FAR = 12, /* 400 deadline_too_far */
+  TKMS_E_UNSUPPORTED = 13,      /* 400 unsupported (e.g. mode not valid for key type) */
+  TKMS_E_STALE_RECORD = 14,     /* 409 stale_record: blob is not the current version */
+  TKMS_E_BUSY = 15,             /* 503 core_busy (retryable) */
+  TKMS_E_NOT_READY = 16,        /* 503 core_unavailable (retryable) */
+  TKMS_E_LIMIT = 17,            /* 429 limit_reached (too many sessions / nonces) */
+  TKMS_E_UNSEAL = 18,           /* startup: sealed state cannot be opened here */
+  TKMS_E_ROLLBACK = 19,         /* startup: manifest older than the counter */
+  TKMS_E_TAMPERED = 20,         /* startup: records do not match the manifest */
+  TKMS_E_INTERNAL = 21,         /* 500 internal */
+  TKMS_E__COUNT
+};
+
+/* ---- limits shared by host and core -------------------------------------- */
+#define TKMS_MAX_PAYLOAD 16384u        /* bytes to sign in one request */
+#define TKMS_MAX_PRINCIPAL 80u         /* "ed25519:0x" + 64 hex = 74 */
+#define TKMS_MAX_DEADLINE_WINDOW 3600u /* a deadline at most 1 h ahead */
+#define TKMS_MAX_SESSION_TTL (7u * 24u * 3600u)
+#define TKMS_MAX_SCOPE_KEYS 64u
+#define TKMS_MAX_SESSIONS 65536u /* live sessions in a deployment */
+#define TKMS_KEY_ID_BYTES 16u
+#define TKMS_SESSION_ID_BYTES 16u
+#define TKMS_REQUEST_ID_BYTES 32u
+#define TKMS_SALT_BYTES 32u
+
+#endif
