@@ -1,0 +1,83 @@
+/* src/core/index.h — the in-memory index of live records (public data only).
+ *
+ * type+id -> version, SHA-256 of the sealed blob, and what authorisation needs
+ * without opening the blob: a key's owner, type and public key; a session's
+ * scope; a nonce's deadline. Secrets are never here: a sign request brings the
+ * sealed blob, and the core checks it against blob_hash before opening it.
+ *
+ * Ids are chosen by clients (request ids) or the host can influence which exist,
+ * so buckets are chosen with a keyed hash (SipHash, random key): no one can aim
+ * many ids at one chain. Not thread-safe: the caller holds the core's locks. */
+#ifndef TKMS_CORE_INDEX_H
+#define TKMS_CORE_INDEX_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/ops.h"
+
+#define TKMS_REC_ID_MAX 32u
+
+typedef struct tkms_rec {
+  struct tkms_rec *next; /* bucket chain */
+  uint8_t type;          /* TKMS_REC_* */
+  uint8_t id_len;
+  uint8_t id[TKMS_REC_ID_MAX];
+  uint32_t version;
+  uint8_t blob_hash[32];
+  union {
+    struct {
+      uint8_t key_type; /* TKMS_KEYTYPE_* */
+      uint64_t created_at;
+      char owner[TKMS_MAX_PRINCIPAL + 1];
+      uint8_t pub[33];
+      uint8_t pub_len;
+    } key;
+    struct {
+      char owner[TKMS_MAX_PRINCIPAL + 1];
+      char session_key[TKMS_MAX_PRINCIPAL + 1];
+      uint8_t ops; /* TKMS_SCOPE_* bits */
+      uint64_t expiry;
+      uint8_t n_keys; /* 0 = all the owner's keys */
+    } session;
+    struct {
+      uint64_t deadline;
+    } nonce;
+  } u;
+  uint8_t scope_keys[][16]; /* sessions: n_keys key ids */
+} tkms_rec;
+
+typedef struct {
+  tkms_rec **buckets;
+  size_t n_buckets; /* power of two */
+  size_t count[4];  /* live records per type (index = TKMS_REC_*) */
+  uint8_t hash_key[16];
+} tkms_index;
+
+int tkms_index_init(tkms_index *ix);
+/* Frees every record and the table. */
+void tkms_index_free(tkms_index *ix);
+/* Frees every record, keeps the table. */
+void tkms_index_clear(tkms_index *ix);
+
+/* A zeroed record with room for n_scope_keys session key ids; NULL if out of memory. */
+tkms_rec *tkms_rec_new(size_t n_scope_keys);
+/* A deep copy (sessions include their key ids); NULL if out of memory. */
+tkms_rec *tkms_rec_dup(const tkms_rec *r);
+
+tkms_rec *tkms_index_find(const tkms_index *ix, uint8_t type, const uint8_t *id, size_t id_len);
+/* Inserts r (the index owns it), replacing and freeing a record with the same
+ * type and id. Cannot fail: growing the table is best effort. */
+void tkms_index_put(tkms_index *ix, tkms_rec *r);
+/* Removes and frees the record; 0, or -1 if absent. */
+int tkms_index_del(tkms_index *ix, uint8_t type, const uint8_t *id, size_t id_len);
+size_t tkms_index_count(const tkms_index *ix, uint8_t type);
+
+/* Visits up to max_buckets buckets starting at *cursor (advanced, wrapping) and
+ * collects up to max_out records for which pred returns 1. Returns how many.
+ * Used to prune expired nonces and sessions a few at a time. */
+size_t tkms_index_sweep(const tkms_index *ix, size_t *cursor, size_t max_buckets,
+                        int (*pred)(const tkms_rec *r, void *arg), void *arg, const tkms_rec **out,
+                        size_t max_out);
+/* Calls fn for every record (LOAD_END sorting, tests). */
+void tkms_index_each(const tkms_index *ix, void (*fn)(const tkms_rec *r, void *arg), void *arg);
+#endif

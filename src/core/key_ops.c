@@ -1,0 +1,178 @@
+/* src/core/key_ops.c — KEY_CREATE, KEY_SIGN, KEY_ROTATE, KEY_DESTROY.
+ * Authorisation has run before any handler here (dispatch.c); parse steps run
+ * before it and only validate fields and find the key. */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/keys.h"
+#include "core/op.h"
+#include "core/receipts.h"
+#include "core/seal.h"
+#include "core/secmem.h"
+#include "core/txn.h"
+#include "crypto/kdf.h"
+
+/* ---- parse steps ----------------------------------------------------------- */
+
+int tkms_key_create_parse(tkms_op *op) {
+  char s[TKMS_MAX_PRINCIPAL + 1];
+  if (tkms_frame_get_str(op->req, TKMS_F_KEY_TYPE, s, 32) != 0)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "key_type is required");
+  op->key_type = tkms_keytype_parse(s);
+  if (op->key_type == 0)
+    return tkms_op_fail(op, TKMS_E_UNSUPPORTED,
+                        "key type %s is not supported "
+                        "(secp256k1, ed25519)",
+                        s);
+  if (tkms_frame_get_str(op->req, TKMS_F_OWNER, s, TKMS_MAX_PRINCIPAL) != 0 ||
+      tkms_principal_parse(s, &op->owner) != 0)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST,
+                        "owner must be a principal: eoa:0x<40 lowercase hex> or "
+                        "ed25519:0x<64 lowercase hex>");
+  return TKMS_OK;
+}
+
+/* F_KEY_ID names a live key; its owner must authorise. */
+int tkms_key_ref_parse(tkms_op *op) {
+  uint8_t id[TKMS_KEY_ID_BYTES];
+  if (tkms_frame_count(op->req, TKMS_F_KEY_ID) != 1 ||
+      tkms_frame_get_fixed(op->req, TKMS_F_KEY_ID, id, sizeof id) != 0)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "key_id (16 bytes) is required");
+  op->key = tkms_index_find(&op->core->index, TKMS_REC_KEY, id, sizeof id);
+  if (op->key == NULL) return tkms_op_fail(op, TKMS_E_NOT_FOUND, "no such key");
+  if (tkms_principal_parse(op->key->u.key.owner, &op->owner) != 0)
+    return tkms_op_fail(op, TKMS_E_INTERNAL, "key record has a bad owner");
+  return TKMS_OK;
+}
+
+int tkms_key_sign_parse(tkms_op *op) {
+  char s[33];
+  if (tkms_frame_get_str(op->req, TKMS_F_SIGN_MODE, s, sizeof s - 1) != 0)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "mode is required");
+  /* Like an unknown key type: a well-formed value the service does not offer. */
+  if ((op->mode = tkms_mode_parse(s)) == 0)
+    return tkms_op_fail(op, TKMS_E_UNSUPPORTED,
+                        "mode %s is not supported (digest, personal, message)", s);
+  if (tkms_frame_count(op->req, TKMS_F_PAYLOAD) != 1 ||
+      tkms_frame_get(op->req, TKMS_F_PAYLOAD, &op->payload, &op->payload_len) != 0 ||
+      op->payload_len > TKMS_MAX_PAYLOAD)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "payload (at most %u bytes) is required",
+                        TKMS_MAX_PAYLOAD);
+  if (tkms_frame_count(op->req, TKMS_F_BLOB) != 1 ||
+      tkms_frame_get(op->req, TKMS_F_BLOB, &op->blob, &op->blob_len) != 0)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "F_BLOB (the key's sealed record) is required");
+  int st = tkms_key_ref_parse(op);
+  if (st != TKMS_OK) return st;
+  if (!tkms_mode_allowed(op->key->u.key.key_type, op->mode))
+    return tkms_op_fail(op, TKMS_E_UNSUPPORTED, "mode %s is not available for %s keys", s,
+                        tkms_keytype_name(op->key->u.key.key_type));
+  if (op->mode == TKMS_MODE_DIGEST && op->payload_len != 32)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "mode digest signs exactly 32 bytes");
+  return TKMS_OK;
+}
+
+/* ---- handlers ------------------------------------------------------------- */
+
+/* Seals a new version of a key and adds it to the transaction; answers F_KEY_ID
+ * F_VERSION F_PUBKEY [F_ADDRESS] F_TIME. The secret is made and dropped here. */
+static int put_new_key(tkms_op *op, tkms_rec *r) {
+  uint8_t *secret = tkms_secmem_alloc(TKMS_KEY_SECRET_BYTES);
+  uint8_t addr[20];
+  if (secret == NULL) return tkms_op_fail(op, TKMS_E_INTERNAL, "out of memory");
+  int st = TKMS_OK;
+  if (tkms_key_generate(r->u.key.key_type, secret, r->u.key.pub, addr) != 0) {
+    st = tkms_op_fail(op, TKMS_E_INTERNAL, "key generation failed");
+  } else {
+    r->u.key.pub_len = (uint8_t)tkms_key_pub_len(r->u.key.key_type);
+    r->u.key.created_at = op->now;
+    st = tkms_tx_seal_put(op, r, secret);
+  }
+  tkms_secmem_free(secret); /* zeroises: the sealed blob is now the only copy */
+  if (st != TKMS_OK) return st;
+  tkms_fw_bytes(op->resp, TKMS_F_KEY_ID, r->id, TKMS_KEY_ID_BYTES);
+  tkms_fw_u32(op->resp, TKMS_F_VERSION, r->version);
+  tkms_fw_bytes(op->resp, TKMS_F_PUBKEY, r->u.key.pub, r->u.key.pub_len);
+  if (r->u.key.key_type == TKMS_KEYTYPE_SECP256K1)
+    tkms_fw_bytes(op->resp, TKMS_F_ADDRESS, addr, 20);
+  tkms_fw_u64(op->resp, TKMS_F_TIME, op->now);
+  return TKMS_OK;
+}
+
+int tkms_key_create(tkms_op *op) {
+  tkms_rec *r = tkms_rec_new(0);
+  if (r == NULL) return tkms_op_fail(op, TKMS_E_INTERNAL, "out of memory");
+  r->type = TKMS_REC_KEY;
+  r->id_len = TKMS_KEY_ID_BYTES;
+  do {
+    randombytes_buf(r->id, TKMS_KEY_ID_BYTES);
+  } while (tkms_index_find(&op->core->index, TKMS_REC_KEY, r->id, r->id_len) != NULL);
+  r->version = 1;
+  r->u.key.key_type = (uint8_t)op->key_type;
+  memcpy(r->u.key.owner, op->owner.text, sizeof r->u.key.owner);
+  int st = put_new_key(op, r);
+  if (st != TKMS_OK) free(r);
+  return st;
+}
+
+int tkms_key_rotate(tkms_op *op) {
+  /* The new version replaces the record: the old secret exists nowhere after
+   * the host commits, only its public key in the host's metadata. */
+  if (op->key->version == UINT32_MAX)
+    return tkms_op_fail(op, TKMS_E_LIMIT, "the key has reached its last version");
+  tkms_rec *r = tkms_rec_dup(op->key);
+  if (r == NULL) return tkms_op_fail(op, TKMS_E_INTERNAL, "out of memory");
+  r->version++;
+  int st = put_new_key(op, r);
+  if (st != TKMS_OK) free(r);
+  return st;
+}
+
+int tkms_key_destroy(tkms_op *op) {
+  const tkms_rec *k = op->key;
+  tkms_receipt rc = {.owner = k->u.key.owner, .version = k->version, .destroyed_at = op->now};
+  memcpy(rc.key_id, k->id, TKMS_KEY_ID_BYTES);
+  memcpy(rc.request_id, op->request_id, TKMS_REQUEST_ID_BYTES);
+  uint8_t sig[65];
+  if (tkms_receipt_sign(op->core->sec, &op->core->dep, &rc, sig) != 0)
+    return tkms_op_fail(op, TKMS_E_INTERNAL, "signing the deletion receipt failed");
+  int st = tkms_tx_del(op, k);
+  if (st != TKMS_OK) return st;
+  tkms_fw_bytes(op->resp, TKMS_F_KEY_ID, k->id, TKMS_KEY_ID_BYTES);
+  tkms_fw_u32(op->resp, TKMS_F_VERSION, k->version);
+  tkms_fw_str(op->resp, TKMS_F_OWNER, k->u.key.owner);
+  tkms_fw_u64(op->resp, TKMS_F_TIME, op->now);
+  tkms_fw_bytes(op->resp, TKMS_F_RECEIPT_SIG, sig, sizeof sig);
+  return TKMS_OK;
+}
+
+int tkms_key_sign_op(tkms_op *op) {
+  const tkms_rec *k = op->key;
+  uint8_t h[32];
+  tkms_sha256(op->blob, op->blob_len, h);
+  /* The host must hand back exactly the current record: an older version (before
+   * a rotate) or another key's blob is refused before anything is decrypted. */
+  if (sodium_memcmp(h, k->blob_hash, 32) != 0)
+    return tkms_op_fail(op, TKMS_E_STALE_RECORD,
+                        "the stored record is not the current record of this key (version %u); "
+                        "retry",
+                        k->version);
+  tkms_rec *opened = NULL;
+  uint8_t *secret = NULL;
+  if (tkms_record_open(op->core->sec, TKMS_REC_KEY, k->id, k->id_len, k->version, op->blob,
+                       op->blob_len, &opened, &secret) != 0 ||
+      secret == NULL) {
+    free(opened);
+    return tkms_op_fail(op, TKMS_E_INTERNAL, "the current record of this key does not open");
+  }
+  free(opened);
+  uint8_t sig[TKMS_KEY_SIG_MAX];
+  size_t sig_len = 0;
+  int r = tkms_key_sign(k->u.key.key_type, op->mode, secret, op->payload, op->payload_len, sig,
+                        &sig_len);
+  tkms_secmem_free(secret);
+  if (r != 0) return tkms_op_fail(op, TKMS_E_INTERNAL, "signing failed");
+  tkms_fw_bytes(op->resp, TKMS_F_SIGNATURE, sig, sig_len);
+  tkms_fw_u32(op->resp, TKMS_F_VERSION, k->version);
+  return TKMS_OK;
+}

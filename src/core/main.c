@@ -1,0 +1,207 @@
+/* src/core/main.c — tkms-enclave: the trusted core process.
+ *
+ *   tkms-enclave --data-dir DIR --workers N [--init] [--platform sim]
+ *
+ * Spawned by `tkms serve` with the core ends of N stream socketpairs open as fds
+ * 3 .. 3+N-1. Start-up order matters:
+ *   1. harden (die with the parent, no dumps) before any secret exists;
+ *   2. open the platform: every file it needs is opened now;
+ *   3. stdin -> /dev/null, stray descriptors closed;
+ *   4. one worker thread per socket, started and parked;
+ *   5. seccomp allowlist on all threads, then the workers go.
+ * Each worker: loop { receive frame; dispatch; send response }. EOF ends a worker;
+ * when all have ended the core exits 0. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "core/log.h"
+#include "core/sandbox.h"
+#include "crypto/secp256k1_eth.h"
+#include "platform/platform.h"
+#include "proto/frame.h"
+#include "proto/hex.h"
+
+#define FIRST_FD 3
+#define MAX_WORKERS 64
+#define WORKER_STACK (256u * 1024u)
+
+typedef struct {
+  int fd;
+  tkms_core *core;
+  pthread_barrier_t *ready; /* every worker has started (its start-up syscalls are done) */
+  pthread_barrier_t *go;    /* the sandbox is installed */
+} worker;
+
+static void usage(void) {
+  tkms_log("usage: tkms-enclave --data-dir DIR --workers N [--init] [--platform sim]");
+}
+
+static void *worker_main(void *arg) {
+  worker *w = arg;
+  /* Crypto libraries keep secret temporaries on the stack: keep it out of swap. */
+  pthread_attr_t a;
+  void *stack;
+  size_t size;
+  if (pthread_getattr_np(pthread_self(), &a) == 0) {
+    if (pthread_attr_getstack(&a, &stack, &size) == 0 && mlock(stack, size) != 0)
+      tkms_log("socket %d: cannot lock the worker stack (%s)", w->fd, strerror(errno));
+    pthread_attr_destroy(&a);
+  }
+  /* Give this thread its malloc arena now, while mmap of any kind is allowed. */
+  free(malloc(64));
+  pthread_barrier_wait(w->ready);
+  pthread_barrier_wait(w->go);
+
+  tkms_conn conn;
+  tkms_conn_init(&conn, w->core);
+  for (;;) {
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int r = tkms_frame_recv(w->fd, &buf, &len);
+    if (r == 1) break; /* the host closed the socket */
+    if (r != 0) {
+      tkms_log("socket %d: unreadable or oversized frame; closing it", w->fd);
+      break;
+    }
+    tkms_fw resp;
+    int d = tkms_core_dispatch(&conn, buf, len, &resp);
+    tkms_frame_buf_free(buf, len);
+    int s = d == 0 ? tkms_frame_send(w->fd, &resp) : -1;
+    tkms_fw_free(&resp);
+    if (s != 0) {
+      tkms_log("socket %d: cannot answer (%s); closing it", w->fd,
+               d == 0 ? "write failed" : "out of memory");
+      break;
+    }
+  }
+  tkms_conn_close(&conn); /* aborts a transaction the host never finished */
+  close(w->fd);
+  return NULL;
+}
+
+static int parse_args(int argc, char **argv, const char **dir, int *workers, int *init,
+                      const char **platform) {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc) {
+      *dir = argv[++i];
+    } else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
+      char *end;
+      long v = strtol(argv[++i], &end, 10);
+      if (*end != '\0' || v < 1 || v > MAX_WORKERS) return -1;
+      *workers = (int)v;
+    } else if (strcmp(argv[i], "--init") == 0) {
+      *init = 1;
+    } else if (strcmp(argv[i], "--platform") == 0 && i + 1 < argc) {
+      *platform = argv[++i];
+    } else {
+      return -1;
+    }
+  }
+  return (*dir != NULL && *workers > 0) ? 0 : -1;
+}
+
+/* stdin -> /dev/null (so fd 0 is never reused) and every descriptor above the
+ * sockets closed: the core holds nothing the host did not mean to give it. */
+static int tidy_fds(int workers) {
+  int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null < 0 || dup2(null, STDIN_FILENO) < 0) return -1;
+  if (null != STDIN_FILENO) close(null);
+  unsigned first = FIRST_FD + (unsigned)workers;
+  if (syscall(SYS_close_range, first, ~0u, 0) != 0) {
+    for (int fd = (int)first; fd < 4096; fd++) close(fd);
+  }
+  for (int i = 0; i < workers; i++) {
+    struct stat st;
+    if (fstat(FIRST_FD + i, &st) != 0 || !S_ISSOCK(st.st_mode)) return -1;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *dir = NULL, *platform = "sim";
+  int workers = 0, init = 0;
+  char err[TKMS_PLATFORM_ERR_MAX];
+  if (parse_args(argc, argv, &dir, &workers, &init, &platform) != 0) {
+    usage();
+    return 2;
+  }
+  if (tkms_harden_early(err, sizeof err) != 0) {
+    tkms_log("%s", err);
+    return 1;
+  }
+  if (tidy_fds(workers) != 0) {
+    tkms_log("fds %d..%d must be the host's sockets", FIRST_FD, FIRST_FD + workers - 1);
+    return 1;
+  }
+  if (sodium_init() < 0 || tkms_secp_init() != 0) {
+    tkms_log("crypto library initialisation failed");
+    return 1;
+  }
+  const tkms_platform_ops *ops = tkms_platform_find(platform);
+  if (ops == NULL) {
+    tkms_log("unknown platform %s", platform);
+    return 2;
+  }
+  /* Files are opened after tidy_fds so the counter fd survives it. */
+  tkms_platform_cfg cfg = {.data_dir = dir, .init = init, .exe_path = NULL};
+  tkms_platform plat;
+  if (tkms_platform_open(ops, &cfg, &plat, err, sizeof err) != 0) {
+    tkms_log("%s", err);
+    return 1;
+  }
+  if (ops->simulated)
+    tkms_log(
+        "SIMULATION PLATFORM: keys are protected only by file permissions; root on this "
+        "host can read them");
+  tkms_log("platform %s, time from %s", ops->name, ops->time_source);
+  tkms_core *core;
+  if (tkms_core_new(&plat, init, &core) != 0) {
+    tkms_platform_close(&plat);
+    tkms_log("out of memory");
+    return 1;
+  }
+  char m[2 * TKMS_MEASUREMENT_BYTES + 3];
+  tkms_hex_encode(core->measurement, TKMS_MEASUREMENT_BYTES, m);
+  tkms_log("core %s, measurement %s, %d workers%s", TKMS_CORE_VERSION, m, workers,
+           init ? ", --init" : "");
+
+  /* Threads are started before the sandbox and parked: thread start-up (stack,
+   * rseq, robust list, malloc arena) needs syscalls the workers never need again,
+   * and a filter installed with TSYNC must find every thread already running. */
+  pthread_barrier_t ready, go;
+  pthread_barrier_init(&ready, NULL, (unsigned)workers + 1);
+  pthread_barrier_init(&go, NULL, (unsigned)workers + 1);
+  worker w[MAX_WORKERS];
+  pthread_t th[MAX_WORKERS];
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, WORKER_STACK);
+  for (int i = 0; i < workers; i++) {
+    w[i] = (worker){.fd = FIRST_FD + i, .core = core, .ready = &ready, .go = &go};
+    if (pthread_create(&th[i], &attr, worker_main, &w[i]) != 0) {
+      tkms_log("cannot start worker %d", i);
+      _exit(1); /* threads are parked at the gate; nothing to unwind */
+    }
+  }
+  pthread_attr_destroy(&attr);
+  pthread_barrier_wait(&ready);
+  if (tkms_sandbox_install(err, sizeof err) != 0) {
+    tkms_log("%s", err);
+    _exit(1);
+  }
+  pthread_barrier_wait(&go);
+  for (int i = 0; i < workers; i++) pthread_join(th[i], NULL);
+  tkms_core_free(core);
+  tkms_log("all sockets closed; exiting");
+  return 0;
+}

@@ -1,0 +1,237 @@
+/* src/core/records.c — record layouts (see records.h). */
+#include "core/records.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/keys.h"
+#include "core/principal.h"
+#include "core/sessions.h"
+
+static size_t id_len_for(uint8_t type) {
+  switch (type) {
+    case TKMS_REC_KEY:
+      return TKMS_KEY_ID_BYTES;
+    case TKMS_REC_SESSION:
+      return TKMS_SESSION_ID_BYTES;
+    case TKMS_REC_NONCE:
+      return TKMS_REQUEST_ID_BYTES;
+    default:
+      return 0;
+  }
+}
+
+int tkms_rec_enc_parse(const uint8_t *p, size_t n, tkms_rec_enc *out) {
+  if (n < 2) return -1;
+  size_t want = id_len_for(p[0]);
+  if (want == 0 || p[1] != want || n < 2 + want + 4 + 1) return -1;
+  out->type = p[0];
+  out->id_len = p[1];
+  out->id = p + 2;
+  out->version = tkms_be32_get(p + 2 + want);
+  out->blob = p + 2 + want + 4;
+  out->blob_len = n - (2 + want + 4);
+  return 0;
+}
+
+void tkms_fw_rec_put(tkms_fw *w, uint8_t tag, const tkms_rec *r, const uint8_t *blob,
+                     size_t blob_len) {
+  /* Blobs are small (< 2 KiB); build the field in one piece. */
+  uint8_t buf[2 + TKMS_REC_ID_MAX + 4 + TKMS_SESSREC_MAX + 64];
+  size_t n = 2 + r->id_len + 4;
+  if (blob_len > sizeof buf - n) {
+    w->err = 1;
+    return;
+  }
+  buf[0] = r->type;
+  buf[1] = r->id_len;
+  memcpy(buf + 2, r->id, r->id_len);
+  tkms_be32_put(buf + 2 + r->id_len, r->version);
+  memcpy(buf + n, blob, blob_len);
+  tkms_fw_bytes(w, tag, buf, n + blob_len);
+}
+
+void tkms_fw_rec_del(tkms_fw *w, const tkms_rec *r) {
+  uint8_t buf[2 + TKMS_REC_ID_MAX];
+  buf[0] = r->type;
+  buf[1] = r->id_len;
+  memcpy(buf + 2, r->id, r->id_len);
+  tkms_fw_bytes(w, TKMS_F_DEL, buf, 2 + r->id_len);
+}
+
+/* A bounded writer for plaintexts. */
+typedef struct {
+  uint8_t *p;
+  size_t len, cap;
+  int err;
+} wbuf;
+
+static void put(wbuf *b, const void *src, size_t n) {
+  if (b->err || n > b->cap - b->len) {
+    b->err = 1;
+    return;
+  }
+  memcpy(b->p + b->len, src, n);
+  b->len += n;
+}
+static void put_u8(wbuf *b, uint8_t v) {
+  put(b, &v, 1);
+}
+static void put_u32(wbuf *b, uint32_t v) {
+  uint8_t x[4];
+  tkms_be32_put(x, v);
+  put(b, x, 4);
+}
+static void put_u64(wbuf *b, uint64_t v) {
+  uint8_t x[8];
+  tkms_be64_put(x, v);
+  put(b, x, 8);
+}
+static void put_str(wbuf *b, const char *s) {
+  size_t n = strlen(s);
+  if (n > 255) {
+    b->err = 1;
+    return;
+  }
+  put_u8(b, (uint8_t)n);
+  put(b, s, n);
+}
+
+size_t tkms_rec_plain_encode(const tkms_rec *r, const uint8_t *secret, uint8_t *out, size_t cap) {
+  wbuf b = {out, 0, cap, 0};
+  put_u8(&b, TKMS_REC_FORMAT);
+  switch (r->type) {
+    case TKMS_REC_KEY:
+      if (secret == NULL) return 0;
+      put_u8(&b, r->u.key.key_type);
+      put_u32(&b, r->version);
+      put_u64(&b, r->u.key.created_at);
+      put_str(&b, r->u.key.owner);
+      put_u8(&b, r->u.key.pub_len);
+      put(&b, r->u.key.pub, r->u.key.pub_len);
+      put(&b, secret, 32);
+      break;
+    case TKMS_REC_SESSION:
+      put_str(&b, r->u.session.owner);
+      put_str(&b, r->u.session.session_key);
+      put_u8(&b, r->u.session.ops);
+      put_u64(&b, r->u.session.expiry);
+      put_u8(&b, r->u.session.n_keys);
+      put(&b, r->scope_keys, 16u * r->u.session.n_keys);
+      break;
+    case TKMS_REC_NONCE:
+      put_u64(&b, r->u.nonce.deadline);
+      break;
+    default:
+      return 0;
+  }
+  return b.err ? 0 : b.len;
+}
+
+/* A bounded reader. */
+typedef struct {
+  const uint8_t *p;
+  size_t left;
+  int err;
+} rbuf;
+
+static const uint8_t *take(rbuf *b, size_t n) {
+  if (b->err || n > b->left) {
+    b->err = 1;
+    return NULL;
+  }
+  const uint8_t *r = b->p;
+  b->p += n;
+  b->left -= n;
+  return r;
+}
+static uint8_t get_u8(rbuf *b) {
+  const uint8_t *p = take(b, 1);
+  return p ? p[0] : 0;
+}
+static uint32_t get_u32(rbuf *b) {
+  const uint8_t *p = take(b, 4);
+  return p ? tkms_be32_get(p) : 0;
+}
+static uint64_t get_u64(rbuf *b) {
+  const uint8_t *p = take(b, 8);
+  return p ? tkms_be64_get(p) : 0;
+}
+/* A principal: length-prefixed, canonical. */
+static void get_principal(rbuf *b, char out[TKMS_MAX_PRINCIPAL + 1]) {
+  uint8_t n = get_u8(b);
+  const uint8_t *s = take(b, n);
+  tkms_principal pr;
+  if (s == NULL || n == 0 || n > TKMS_MAX_PRINCIPAL) {
+    b->err = 1;
+    return;
+  }
+  memcpy(out, s, n);
+  out[n] = '\0';
+  if (tkms_principal_parse(out, &pr) != 0) b->err = 1;
+}
+
+int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32_t version,
+                          const uint8_t *pt, size_t n, tkms_rec **out, const uint8_t **secret) {
+  rbuf b = {pt, n, 0};
+  if (id_len != id_len_for(type) || get_u8(&b) != TKMS_REC_FORMAT) return -1;
+  size_t n_keys = 0;
+  if (type == TKMS_REC_SESSION) {
+    /* The key count sits after two variable-length strings: find it first so the
+     * record can be allocated with room for the key ids. */
+    rbuf peek = b;
+    for (int i = 0; i < 2; i++) take(&peek, get_u8(&peek));
+    take(&peek, 1 + 8);
+    n_keys = get_u8(&peek);
+    if (peek.err || n_keys > TKMS_MAX_SCOPE_KEYS) return -1;
+  }
+  tkms_rec *r = tkms_rec_new(n_keys);
+  if (r == NULL) return -1;
+  r->type = type;
+  r->id_len = (uint8_t)id_len;
+  memcpy(r->id, id, id_len);
+  r->version = version;
+  const uint8_t *sec = NULL;
+  switch (type) {
+    case TKMS_REC_KEY: {
+      r->u.key.key_type = get_u8(&b);
+      uint32_t v = get_u32(&b);
+      r->u.key.created_at = get_u64(&b);
+      get_principal(&b, r->u.key.owner);
+      r->u.key.pub_len = get_u8(&b);
+      const uint8_t *pub = take(&b, r->u.key.pub_len);
+      sec = take(&b, 32);
+      if (b.err || v != version || pub == NULL || tkms_key_pub_len(r->u.key.key_type) == 0 ||
+          r->u.key.pub_len != tkms_key_pub_len(r->u.key.key_type))
+        b.err = 1;
+      else
+        memcpy(r->u.key.pub, pub, r->u.key.pub_len);
+      break;
+    }
+    case TKMS_REC_SESSION: {
+      get_principal(&b, r->u.session.owner);
+      get_principal(&b, r->u.session.session_key);
+      r->u.session.ops = get_u8(&b);
+      r->u.session.expiry = get_u64(&b);
+      r->u.session.n_keys = get_u8(&b);
+      const uint8_t *keys = take(&b, 16u * n_keys);
+      if (b.err || r->u.session.ops == 0 || (r->u.session.ops & ~TKMS_SCOPE_ALL) != 0)
+        b.err = 1;
+      else if (n_keys > 0)
+        memcpy(r->scope_keys, keys, 16u * n_keys);
+      break;
+    }
+    case TKMS_REC_NONCE:
+      r->u.nonce.deadline = get_u64(&b);
+      break;
+    default:
+      b.err = 1;
+  }
+  if (b.err || b.left != 0) {
+    free(r);
+    return -1;
+  }
+  if (secret != NULL) *secret = sec;
+  *out = r;
+  return 0;
+}

@@ -1,0 +1,17 @@
+/* src/core/sandbox.h — hardening the core process.
+ *
+ * tkms_harden_early: before any secret exists — die with the parent, no core
+ * dumps, not ptrace-able or readable via /proc by other same-uid processes
+ * (PR_SET_DUMPABLE 0), SIGPIPE ignored (a host that closes a socket must not kill
+ * the core mid-write), and mlockall when the memory-lock limit allows it
+ * (otherwise secrets still live in sodium_malloc'd locked pages).
+ *
+ * tkms_sandbox_install: after every file is open — a seccomp allowlist applied
+ * to all threads (TSYNC); anything else kills the process. */
+#ifndef TKMS_CORE_SANDBOX_H
+#define TKMS_CORE_SANDBOX_H
+#include <stddef.h>
+
+int tkms_harden_early(char *err, size_t err_len);
+int tkms_sandbox_install(char *err, size_t err_len);
+#endif

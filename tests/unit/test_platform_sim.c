@@ -1,0 +1,300 @@
+/* tests/unit/test_platform_sim.c — the simulation platform: its files, what it
+ * refuses, its counter, seal key and evidence. */
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+/* cmocka after the standard headers */
+#include <cmocka.h>
+
+#include "platform/platform.h"
+
+typedef struct {
+  char dir[64];
+  char root[96], counter[96];
+} env;
+
+static int setup(void **state) {
+  assert_true(sodium_init() >= 0);
+  env *e = calloc(1, sizeof *e);
+  strcpy(e->dir, "/tmp/tkms-sim-XXXXXX");
+  assert_non_null(mkdtemp(e->dir));
+  snprintf(e->root, sizeof e->root, "%s/sim-root.key", e->dir);
+  snprintf(e->counter, sizeof e->counter, "%s/sim-counter", e->dir);
+  *state = e;
+  return 0;
+}
+
+static int teardown(void **state) {
+  env *e = *state;
+  unlink(e->root);
+  unlink(e->counter);
+  rmdir(e->dir);
+  free(e);
+  return 0;
+}
+
+static int open_sim(env *e, int init, const char *exe, tkms_platform *p, char *err) {
+  tkms_platform_cfg cfg = {.data_dir = e->dir, .init = init, .exe_path = exe};
+  return tkms_platform_open(&tkms_platform_sim, &cfg, p, err, TKMS_PLATFORM_ERR_MAX);
+}
+
+static void test_registry(void **state) {
+  (void)state;
+  assert_ptr_equal(tkms_platform_find("sim"), &tkms_platform_sim);
+  assert_null(tkms_platform_find("sgx-but-not-built"));
+  assert_null(tkms_platform_find(NULL));
+  assert_string_equal(tkms_platform_sim.name, "sim");
+  assert_int_equal(tkms_platform_sim.simulated, 1);
+}
+
+static void test_init_creates_files(void **state) {
+  env *e = *state;
+  tkms_platform p;
+  char err[TKMS_PLATFORM_ERR_MAX];
+  assert_int_equal(open_sim(e, 1, NULL, &p, err), 0);
+  struct stat st;
+  assert_int_equal(stat(e->root, &st), 0);
+  assert_int_equal(st.st_size, 32);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  assert_int_equal(stat(e->counter, &st), 0);
+  assert_int_equal(st.st_size, 32); /* P and K, each value ‖ complement */
+  uint64_t v = 99;
+  assert_int_equal(p.ops->counter_read(p.ctx, TKMS_COUNTER_PREPARED, &v), 0);
+  assert_int_equal(v, 0);
+  v = 99;
+  assert_int_equal(p.ops->counter_read(p.ctx, TKMS_COUNTER_COMMITTED, &v), 0);
+  assert_int_equal(v, 0);
+  uint8_t k1[32], k2[32];
+  assert_int_equal(p.ops->seal_key(p.ctx, k1), 0);
+  tkms_platform_close(&p);
+
+  /* --init over an existing root reuses it: same seal key */
+  assert_int_equal(open_sim(e, 1, NULL, &p, err), 0);
+  assert_int_equal(p.ops->seal_key(p.ctx, k2), 0);
+  assert_memory_equal(k1, k2, 32);
+  tkms_platform_close(&p);
+}
+
+static void test_missing_state_without_init(void **state) {
+  env *e = *state;
+  tkms_platform p;
+  char err[TKMS_PLATFORM_ERR_MAX];
+  assert_int_equal(open_sim(e, 0, NULL, &p, err), -1);
+  assert_non_null(strstr(err, "sim-root.key is missing and --init was not given"));
+  assert_non_null(strstr(err, "never creates a new identity"));
+  struct stat st;
+  assert_int_equal(stat(e->root, &st), -1); /* nothing was created */
+
+  assert_int_equal(open_sim(e, 1, NULL, &p, err), 0);
+  tkms_platform_close(&p);
+  unlink(e->counter);
+  assert_int_equal(open_sim(e, 0, NULL, &p, err), -1);
+  assert_non_null(strstr(err, "sim-counter is missing"));
+
+  tkms_platform_cfg cfg = {.data_dir = "/nonexistent/tkms", .init = 1};
+  assert_int_equal(tkms_platform_open(&tkms_platform_sim, &cfg, &p, err, sizeof err), -1);
+  assert_non_null(strstr(err, "does not exist"));
+}
+
+static void test_root_file_checks(void **state) {
+  env *e = *state;
+  tkms_platform p;
+  char err[TKMS_PLATFORM_ERR_MAX];
+  assert_int_equal(open_sim(e, 1, NULL, &p, err), 0);
+  tkms_platform_close(&p);
+  assert_int_equal(chmod(e->root, 0644), 0);
+  assert_int_equal(open_sim(e, 0, NULL, &p, err), -1);
+  assert_non_null(strstr(err, "chmod 600"));
+  assert_int_equal(chmod(e->root, 0600), 0);
+  assert_int_equal(truncate(e->root, 31), 0);
+  assert_int_equal(open_sim(e, 0, NULL, &p, err), -1);
+  assert_non_null(strstr(err, "32-byte"));
+}
+
+static void test_counter(void **state) {
+  env *e = *state;
+  tkms_platform p;
+  char err[TKMS_PLATFORM_ERR_MAX];
+  assert_int_equal(open_sim(e, 1, NULL, &p, err), 0);
+  uint64_t v;
+  for (uint64_t i = 1; i <= 5; i++) {
+    assert_int_equal(p.ops->counter_advance(p.ctx, TKMS_COUNTER_PREPARED, i), 0);
+    assert_int_equal(p.ops->counter_read(p.ctx, TKMS_COUNTER_PREPARED, &v), 0);
+    assert_int_equal(v, i);
+  }
+  /* jumps are fine (K := the committed manifest's value) ... */
+  assert_int_equal(p.ops->counter_advance(p.ctx, TKMS_COUNTER_COMMITTED, 3), 0);
+  /* ... going backwards or standing still is not, and changes nothing */
+  assert_int_equal(p.ops->counter_advance(p.ctx, TKMS_COUNTER_COMMITTED, 3), -1);
+  assert_int_equal(p.ops->counter_advance(p.ctx, TKMS_COUNTER_COMMITTED, 2), -1);
+  assert_int_equal(p.ops->counter_advance(p.ctx, TKMS_COUNTER_PREPARED, 5), -1);
+  assert_int_equal(p.ops->counter_advance(p.ctx, TKMS_COUNTER_PREPARED, 0), -1);
+  assert_int_equal(p.ops->counter_read(p.ctx, TKMS_COUNTER_COMMITTED, &v), 0);
+  assert_int_equal(v, 3);
+  assert_int_equal(p.ops->counter_read(p.ctx, TKMS_COUNTER_PREPARED, &v), 0);
+  assert_int_equal(v, 5);
+  /* the counters are independent; there are only two */
+  assert_int_equal(p.ops->counter_read(p.ctx, 2, &v), -1);
+  assert_int_equal(p.ops->counter_advance(p.ctx, 2, 9), -1);
+  /* one core per data directory */
+  tkms_platform p2;
+  assert_int_equal(open_sim(e, 0, NULL, &p2, err), -1);
+  assert_non_null(strstr(err, "locked"));
+  tkms_platform_close(&p);
+
+  /* durable across reopen */
+  assert_int_equal(open_sim(e, 0, NULL, &p, err), 0);
+  assert_int_equal(p.ops->counter_read(p.ctx, TKMS_COUNTER_PREPARED, &v), 0);
+  assert_int_equal(v, 5);
+  assert_int_equal(p.ops->counter_read(p.ctx, TKMS_COUNTER_COMMITTED, &v), 0);
+  assert_int_equal(v, 3);
+  tkms_platform_close(&p);
+
+  /* P ‖ ~P ‖ K ‖ ~K: a torn or garbled slot is refused, not read as a number */
+  uint8_t b[32], good[32];
+  FILE *f = fopen(e->counter, "r+b");
+  assert_int_equal(fread(b, 1, 32, f), 32);
+  memcpy(good, b, sizeof good);
+  assert_int_equal(b[7], 5);
+  assert_int_equal(b[15], (uint8_t)~5);
+  assert_int_equal(b[23], 3);
+  assert_int_equal(b[31], (uint8_t)~3);
+  b[23] = 2;
+  rewind(f);
+  assert_int_equal(fwrite(b, 1, 32, f), 32);
+  fclose(f);
+  assert_int_equal(open_sim(e, 0, NULL, &p, err), -1);
+  assert_non_null(strstr(err, "corrupt"));
+
+  /* K ahead of P cannot come from the core: refused as inconsistent */
+  memcpy(b, good, sizeof b);
+  b[7] = 2;
+  b[15] = (uint8_t)~2;
+  f = fopen(e->counter, "wb");
+  assert_int_equal(fwrite(b, 1, 32, f), 32);
+  fclose(f);
+  assert_int_equal(open_sim(e, 0, NULL, &p, err), -1);
+  assert_non_null(strstr(err, "inconsistent"));
+
+  /* the old 16-byte single-counter format, a truncated or an overlong file */
+  f = fopen(e->counter, "wb");
+  assert_int_equal(fwrite(good, 1, 32, f), 32);
+  fclose(f);
+  assert_int_equal(truncate(e->counter, 16), 0);
+  assert_int_equal(open_sim(e, 0, NULL, &p, err), -1);
+  assert_non_null(strstr(err, "corrupt"));
+  assert_int_equal(truncate(e->counter, 8), 0);
+  assert_int_equal(open_sim(e, 0, NULL, &p, err), -1);
+  assert_int_equal(truncate(e->counter, 48), 0);
+  assert_int_equal(open_sim(e, 0, NULL, &p, err), -1);
+  assert_non_null(strstr(err, "corrupt"));
+}
+
+static void test_measurement_and_seal_key(void **state) {
+  env *e = *state;
+  char a[96], b[96];
+  snprintf(a, sizeof a, "%s/build-a", e->dir);
+  snprintf(b, sizeof b, "%s/build-b", e->dir);
+  FILE *f = fopen(a, "wb");
+  fputs("core build A", f);
+  fclose(f);
+  f = fopen(b, "wb");
+  fputs("core build A!", f); /* one byte appended */
+  fclose(f);
+  tkms_platform p;
+  char err[TKMS_PLATFORM_ERR_MAX];
+  uint8_t m[32], want[32], ka[32], kb[32], root[32];
+  assert_int_equal(open_sim(e, 1, a, &p, err), 0);
+  p.ops->measurement(p.ctx, m);
+  crypto_hash_sha256(want, (const uint8_t *)"core build A", 12);
+  assert_memory_equal(m, want, 32);
+  assert_int_equal(p.ops->seal_key(p.ctx, ka), 0);
+  tkms_platform_close(&p);
+  assert_int_equal(open_sim(e, 0, b, &p, err), 0);
+  assert_int_equal(p.ops->seal_key(p.ctx, kb), 0);
+  assert_memory_not_equal(ka, kb, 32);
+  tkms_platform_close(&p);
+  /* seal key = HKDF(root, "tkms-sim-seal-v1", measurement) */
+  f = fopen(e->root, "rb");
+  assert_int_equal(fread(root, 1, 32, f), 32);
+  fclose(f);
+  assert_int_equal(tkms_sim_derive_seal_key(root, want, kb), 0);
+  assert_memory_equal(ka, kb, 32);
+  /* an unreadable binary is an error, not an empty measurement */
+  unlink(a);
+  assert_int_equal(open_sim(e, 0, a, &p, err), -1);
+  assert_non_null(strstr(err, "measure"));
+  unlink(b);
+}
+
+static void test_evidence(void **state) {
+  env *e = *state;
+  tkms_platform p;
+  char err[TKMS_PLATFORM_ERR_MAX];
+  assert_int_equal(open_sim(e, 1, NULL, &p, err), 0);
+  uint8_t rd[64], ev[TKMS_EVIDENCE_MAX], m[32], got_m[32], got_rd[64], pk1[32], pk2[32];
+  size_t n;
+  randombytes_buf(rd, sizeof rd);
+  assert_int_equal(p.ops->evidence(p.ctx, rd, ev, 10, &n), -1); /* too small a buffer */
+  assert_int_equal(p.ops->evidence(p.ctx, rd, ev, sizeof ev, &n), 0);
+  assert_int_equal(n, TKMS_SIM_EVIDENCE_BYTES);
+  assert_memory_equal(ev, TKMS_SIM_EVIDENCE_MAGIC, TKMS_SIM_EVIDENCE_MAGIC_BYTES);
+  p.ops->measurement(p.ctx, m);
+  assert_int_equal(tkms_sim_evidence_parse(ev, n, got_m, got_rd, pk1), 0);
+  assert_memory_equal(got_m, m, 32);
+  assert_memory_equal(got_rd, rd, 64);
+  for (size_t i = 0; i < n; i += 7) {
+    ev[i] ^= 0x80;
+    assert_int_equal(tkms_sim_evidence_parse(ev, n, NULL, NULL, NULL), -1);
+    ev[i] ^= 0x80;
+  }
+  assert_int_equal(tkms_sim_evidence_parse(ev, n - 1, NULL, NULL, NULL), -1);
+  tkms_platform_close(&p);
+  /* the attestation key is per machine (root), not per build */
+  char other[96];
+  snprintf(other, sizeof other, "%s/other", e->dir);
+  FILE *f = fopen(other, "wb");
+  fputs("x", f);
+  fclose(f);
+  assert_int_equal(open_sim(e, 0, other, &p, err), 0);
+  assert_int_equal(p.ops->evidence(p.ctx, rd, ev, sizeof ev, &n), 0);
+  assert_int_equal(tkms_sim_evidence_parse(ev, n, NULL, NULL, pk2), 0);
+  assert_memory_equal(pk1, pk2, 32);
+  tkms_platform_close(&p);
+  unlink(other);
+}
+
+static void test_clock(void **state) {
+  env *e = *state;
+  tkms_platform p;
+  char err[TKMS_PLATFORM_ERR_MAX];
+  assert_int_equal(open_sim(e, 1, NULL, &p, err), 0);
+  uint64_t t;
+  assert_int_equal(p.ops->now(p.ctx, &t), 0);
+  assert_true(t > 1700000000u);
+  assert_non_null(strstr(p.ops->time_source, "host"));
+  tkms_platform_close(&p);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_registry),
+      cmocka_unit_test_setup_teardown(test_init_creates_files, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_missing_state_without_init, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_root_file_checks, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_counter, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_measurement_and_seal_key, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_evidence, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_clock, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
