@@ -1,0 +1,88 @@
+/* src/host/core.h — the host's side of the trusted core: starting it,
+ * supervising it, and one request/response frame exchange per call.
+ *
+ * The core runs as a child process (tkms-enclave) connected by N socketpairs,
+ * one per HTTP worker thread. A call borrows a channel (normally the calling
+ * thread's own), sends one frame and reads the matching answer. If the core
+ * dies or a channel breaks, the core is marked unavailable (callers answer
+ * 503 core_unavailable), restarted with backoff, reloaded from the store and
+ * marked available again. The host never decides anything here: it only
+ * carries frames. */
+#ifndef TKMS_HOST_CORE_H
+#define TKMS_HOST_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host/store.h"
+#include "proto/frame.h"
+
+typedef struct tkms_core tkms_core;
+typedef struct tkms_chan tkms_chan;
+
+typedef struct {
+  const char *enclave_path; /* tkms-enclave binary */
+  const char *data_dir;     /* passed to the core as --data-dir */
+  unsigned channels;        /* sockets = core workers, 1..64 */
+  tkms_store *store;        /* where the sealed state lives */
+} tkms_core_config;
+
+/* What the core said about itself when it last became ready. The deployment
+ * values never change for a data directory. */
+typedef struct {
+  char platform[32];
+  int simulated;
+  uint8_t measurement[32];
+  char core_version[64];
+  int has_deployment;
+  uint8_t salt[32];
+  uint8_t identity[20];
+} tkms_core_info;
+
+/* A reply frame: buf owns the bytes f points into. */
+typedef struct {
+  uint8_t *buf;
+  size_t len;
+  tkms_frame f;
+} tkms_reply;
+
+/* Exit statuses tkms_core_start / tkms_core_fatal report. */
+enum {
+  TKMS_CORE_START_OK = 0,
+  TKMS_CORE_START_FAILED = 1, /* could not run or talk to the core */
+  TKMS_CORE_START_REFUSED = 2 /* the core cannot open the sealed state (unseal,
+                                 rollback, tampered) or the store is inconsistent */
+};
+
+/* Spawns the core, initialises or loads it from the store (see supervisor.c),
+ * and starts supervising it. On failure prints why to stderr and returns
+ * TKMS_CORE_START_FAILED or TKMS_CORE_START_REFUSED. */
+int tkms_core_start(const tkms_core_config *cfg, tkms_core **out);
+/* Stops supervising, terminates the core and frees everything. */
+void tkms_core_stop(tkms_core *c);
+
+/* 1 when requests can be served, 0 while the core restarts. */
+int tkms_core_available(tkms_core *c);
+/* Non-zero (an exit status) if the supervisor gave up: a restarted core
+ * refused the sealed state. The supervisor also raises SIGTERM then. */
+int tkms_core_fatal(tkms_core *c);
+/* Copy of the info from the last successful start. */
+void tkms_core_info_get(tkms_core *c, tkms_core_info *out);
+
+/* Borrows a channel. Returns 0, or -1 when the core is unavailable. */
+int tkms_core_acquire(tkms_core *c, tkms_chan **out);
+void tkms_core_release(tkms_chan *ch);
+/* Sends the finished frame req (its seq is set here) and reads the answer.
+ * Returns 0 with rep filled (check rep->f.status), or -1 when the channel or
+ * the core failed: then the core is being restarted and nothing can be said
+ * about the outcome. */
+int tkms_core_call(tkms_chan *ch, tkms_fw *req, tkms_reply *rep);
+/* The core broke the protocol on this channel (e.g. refused a COMMIT after a
+ * durable write): restart it so it reloads the state from the store. */
+void tkms_core_fail(tkms_chan *ch, const char *why);
+void tkms_reply_free(tkms_reply *rep);
+/* The core's F_ERR_MSG of an error reply, or "" if absent; longer than cap
+ * it is truncated, non-printable bytes become '?'. */
+void tkms_reply_errmsg(const tkms_reply *rep, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,50 @@
+/* src/host/core_priv.h — state shared by core_client.c (calls) and
+ * supervisor.c (process lifecycle). Not for other files. */
+#ifndef TKMS_HOST_CORE_PRIV_H
+#define TKMS_HOST_CORE_PRIV_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#include "host/core.h"
+
+/* A reply must arrive within this time or the core is considered wedged and
+ * is restarted (a half-read frame would desynchronise the channel). */
+#define TKMS_CORE_IO_TIMEOUT_S 60
+
+struct tkms_chan {
+  pthread_mutex_t mu; /* held for a whole exchange (all phases of a mutation) */
+  int fd;             /* host end of the socketpair, -1 while the core is down */
+  uint32_t seq;
+  tkms_core *core;
+};
+
+struct tkms_core {
+  char *enclave_path;
+  char *data_dir;
+  tkms_store *store;
+  unsigned n;
+  tkms_chan *chans;
+  atomic_uint next_hint;
+  atomic_int available;
+  atomic_int stopping;
+  atomic_int fatal;
+
+  pthread_mutex_t state_mu; /* pid, info, wake */
+  pthread_cond_t wake;      /* interrupts the restart backoff on stop */
+  pid_t pid;                /* 0 when no child (reaped or not yet spawned) */
+  tkms_core_info info;
+  pthread_t thread;
+  int thread_started;
+};
+
+/* Marks the core unavailable and kills the child so the supervisor restarts
+ * it (core_client.c). */
+void tkms_core_mark_failed(tkms_core *c, const char *why);
+/* Locks channel i regardless of availability (supervisor during start-up). */
+void tkms_chan_lock(tkms_chan *ch);
+/* Sets the send/receive timeouts that bound every exchange. Returns 0 or -1. */
+int tkms_chan_set_timeouts(int fd);
+
+#endif

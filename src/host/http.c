@@ -1,0 +1,348 @@
+/* src/host/http.c — libmicrohttpd front end; see http.h.
+ *
+ * Limits enforced here: connections (MHD_OPTION_CONNECTION_LIMIT), idle time
+ * (10 s), total time to send a body (10 s), header memory per connection,
+ * body size (64 KiB, 413), content type (415). Route errors (404, 405) and
+ * oversize or mistyped bodies are answered before the body is read. */
+#include "host/http.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REQUEST_TIMEOUT_S 10u
+#define CONN_MEMORY_LIMIT (64u * 1024u) /* headers + I/O buffers per connection */
+
+struct tkms_http {
+  struct MHD_Daemon *d;
+  int listen_fd;
+  tkms_host *host;
+};
+
+/* Per-request state, allocated on the first callback. */
+typedef struct {
+  tkms_route route;
+  int responded;
+  int too_large;
+  int has_body; /* Content-Length > 0 or a Transfer-Encoding */
+  char *body;
+  size_t len, cap;
+  struct timespec t0;
+  unsigned status;
+  tkms_resp early; /* an error decided before the body was read */
+  char method[16];
+  char path[256];
+} req_ctx;
+
+const char *tkms_req_query(const tkms_req *req, const char *name) {
+  return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_GET_ARGUMENT_KIND,
+                                     name);
+}
+
+static long long elapsed_us(const req_ctx *rc) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (long long)(now.tv_sec - rc->t0.tv_sec) * 1000000LL +
+         (now.tv_nsec - rc->t0.tv_nsec) / 1000;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, req_ctx *rc, tkms_resp *r) {
+  if (r->body == NULL) tkms_resp_error(r, 500, "internal", "no response was produced");
+  struct MHD_Response *mr = MHD_create_response_from_buffer(
+      r->len, r->body, r->body_static ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
+  if (mr == NULL) {
+    tkms_resp_clear(r);
+    return MHD_NO;
+  }
+  r->body = NULL; /* MHD owns it now */
+  r->len = 0;
+  MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+  if (r->allow) MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
+  enum MHD_Result ok = MHD_queue_response(conn, r->status, mr);
+  MHD_destroy_response(mr);
+  if (ok == MHD_YES) {
+    rc->responded = 1;
+    rc->status = r->status;
+  }
+  return ok;
+}
+
+/* Answers now if MHD allows it (it does before the body is read, and then
+ * closes the connection instead of reading the body); otherwise keeps the
+ * error for the end of the request. */
+static enum MHD_Result early_error(struct MHD_Connection *conn, req_ctx *rc, unsigned status,
+                                   const char *code, const char *msg, const char *allow) {
+  /* Without a body there is nothing to skip: answer at the normal point so the
+   * connection stays alive. */
+  if (!rc->has_body) {
+    tkms_resp_error(&rc->early, status, code, msg);
+    rc->early.allow = allow;
+    return MHD_YES;
+  }
+  tkms_resp r = {0};
+  tkms_resp_error(&r, status, code, msg);
+  r.allow = allow;
+  if (queue(conn, rc, &r) == MHD_YES) return MHD_YES;
+  /* MHD declined to answer before the body: answer when it has been read. */
+  tkms_resp_error(&rc->early, status, code, msg);
+  rc->early.allow = allow;
+  return MHD_YES;
+}
+
+static int is_json_type(const char *ct) {
+  static const char want[] = "application/json";
+  if (ct == NULL || strncasecmp(ct, want, sizeof want - 1) != 0) return 0;
+  char next = ct[sizeof want - 1];
+  return next == '\0' || next == ';' || next == ' ' || next == '\t';
+}
+
+static enum MHD_Result first_call(struct MHD_Connection *conn, req_ctx *rc, const char *url,
+                                  const char *method) {
+  const char *cl =
+      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  const char *te =
+      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+  unsigned long long clen = 0;
+  if (cl != NULL) {
+    char *end;
+    errno = 0;
+    clen = strtoull(cl, &end, 10);
+    if (errno != 0 || *end != '\0') clen = ~0ull;
+  }
+  rc->has_body = clen > 0 || te != NULL;
+  const char *allow = NULL;
+  int m = tkms_route_match(method, url, &rc->route, &allow);
+  if (m == TKMS_ROUTE_NOT_FOUND)
+    return early_error(conn, rc, 404, "not_found", "no such route", NULL);
+  if (m == TKMS_ROUTE_BAD_METHOD) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "this route accepts %s", allow);
+    return early_error(conn, rc, 405, "method_not_allowed", msg, allow);
+  }
+  if (clen > TKMS_MAX_BODY) {
+    char msg[64];
+    snprintf(msg, sizeof msg, "the body is larger than %u bytes", TKMS_MAX_BODY);
+    return early_error(conn, rc, 413, "body_too_large", msg, NULL);
+  }
+  if (rc->route.takes_body && rc->has_body) {
+    const char *ct =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!is_json_type(ct))
+      return early_error(conn, rc, 415, "unsupported_media_type",
+                         "the body must be sent with Content-Type: application/json", NULL);
+  }
+  if (clen > 0) {
+    rc->body = malloc(clen);
+    if (rc->body == NULL) return MHD_NO;
+    rc->cap = clen;
+  }
+  return MHD_YES;
+}
+
+static int append(req_ctx *rc, const char *data, size_t n) {
+  if (n > TKMS_MAX_BODY - rc->len) {
+    rc->too_large = 1;
+    free(rc->body);
+    rc->body = NULL;
+    rc->len = rc->cap = 0;
+    return 0;
+  }
+  if (rc->len + n > rc->cap) {
+    size_t cap = rc->cap ? rc->cap : 1024;
+    while (cap < rc->len + n) cap *= 2;
+    if (cap > TKMS_MAX_BODY) cap = TKMS_MAX_BODY;
+    char *b = realloc(rc->body, cap);
+    if (b == NULL) return -1;
+    rc->body = b;
+    rc->cap = cap;
+  }
+  memcpy(rc->body + rc->len, data, n);
+  rc->len += n;
+  return 0;
+}
+
+static void copy_printable(char *dst, size_t cap, const char *src) {
+  size_t j = 0;
+  for (size_t i = 0; src && src[i] && j + 1 < cap; i++) dst[j++] = src[i];
+  dst[j] = '\0';
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
+  tkms_http *h = cls;
+  req_ctx *rc = *con_cls;
+  if (rc == NULL) {
+    rc = calloc(1, sizeof *rc);
+    if (rc == NULL) return MHD_NO;
+    *con_cls = rc;
+    clock_gettime(CLOCK_MONOTONIC, &rc->t0);
+    copy_printable(rc->method, sizeof rc->method, method);
+    copy_printable(rc->path, sizeof rc->path, url);
+    return first_call(conn, rc, url, method);
+  }
+  if (*upload_data_size > 0) {
+    size_t n = *upload_data_size;
+    *upload_data_size = 0;
+    /* A client that trickles its body is dropped (the idle timeout alone
+     * would let it hold a connection indefinitely). */
+    if (elapsed_us(rc) > (long long)REQUEST_TIMEOUT_S * 1000000LL) return MHD_NO;
+    if (rc->responded || rc->early.body || rc->too_large) return MHD_YES; /* discard */
+    return append(rc, upload_data, n) == 0 ? MHD_YES : MHD_NO;
+  }
+  if (rc->responded) return MHD_YES;
+  if (rc->early.body) return queue(conn, rc, &rc->early);
+  if (rc->too_large) {
+    tkms_resp r = {0};
+    char msg[64];
+    snprintf(msg, sizeof msg, "the body is larger than %u bytes", TKMS_MAX_BODY);
+    tkms_resp_error(&r, 413, "body_too_large", msg);
+    return queue(conn, rc, &r);
+  }
+  tkms_req req = {
+      .host = h->host, .route = &rc->route, .body = rc->body, .body_len = rc->len, .conn = conn};
+  tkms_resp resp = {0};
+  tkms_route_run(&req, &resp);
+  enum MHD_Result ok = queue(conn, rc, &resp);
+  tkms_resp_clear(&resp);
+  return ok;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+  req_ctx *rc = *con_cls;
+  if (rc == NULL) return;
+  tkms_access_log(rc->method, rc->path, rc->status, elapsed_us(rc));
+  tkms_resp_clear(&rc->early);
+  if (rc->body) {
+    explicit_bzero(rc->body, rc->cap);
+    free(rc->body);
+  }
+  free(rc);
+  *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+  char buf[256];
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  size_t n = strlen(buf);
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
+  fprintf(stderr, "tkms: http: %s\n", buf);
+}
+
+/* Parses HOST:PORT or [V6]:PORT, binds exactly that address and listens. */
+static int open_listener(const char *spec, int *fd_out, unsigned *port_out, int *v6) {
+  char buf[300], *host, *port;
+  if (strlen(spec) >= sizeof buf) return -1;
+  strcpy(buf, spec);
+  if (buf[0] == '[') {
+    char *close = strchr(buf, ']');
+    if (close == NULL || close[1] != ':') return -1;
+    *close = '\0';
+    host = buf + 1;
+    port = close + 2;
+  } else {
+    char *colon = strrchr(buf, ':');
+    if (colon == NULL) return -1;
+    *colon = '\0';
+    host = buf;
+    port = colon + 1;
+    if (strchr(host, ':') != NULL) return -1; /* IPv6 must be bracketed */
+  }
+  if (*host == '\0' || *port == '\0' || strspn(port, "0123456789") != strlen(port) ||
+      strlen(port) > 5 || atoi(port) > 65535)
+    return -1;
+  struct addrinfo hints, *res = NULL;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  int gai = getaddrinfo(host, port, &hints, &res);
+  if (gai != 0) {
+    fprintf(stderr, "tkms: cannot resolve %s: %s\n", host, gai_strerror(gai));
+    return -1;
+  }
+  int fd = -1, err = 0;
+  for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+    if (fd < 0) continue;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 511) == 0) {
+      *v6 = ai->ai_family == AF_INET6;
+      break;
+    }
+    err = errno;
+    close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(res);
+  if (fd < 0) {
+    fprintf(stderr, "tkms: cannot listen on %s: %s\n", spec, strerror(err));
+    return -2;
+  }
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+    close(fd);
+    return -2;
+  }
+  *port_out = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                       : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  *fd_out = fd;
+  return 0;
+}
+
+int tkms_http_start(const tkms_http_config *cfg, tkms_http **out, unsigned *port) {
+  int fd, v6 = 0;
+  int r = open_listener(cfg->listen, &fd, port, &v6);
+  if (r == -1) fprintf(stderr, "tkms: --listen must be HOST:PORT or [IPV6]:PORT\n");
+  if (r != 0) return -1;
+  tkms_http *h = calloc(1, sizeof *h);
+  if (h == NULL) {
+    close(fd);
+    return -1;
+  }
+  h->host = cfg->host;
+  h->listen_fd = fd;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+                   MHD_USE_TURBO | (v6 ? MHD_USE_IPv6 : 0);
+  flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
+  h->d = MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+      MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
+      (unsigned int)cfg->workers, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)REQUEST_TIMEOUT_S,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED,
+      on_completed, h, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_SIGPIPE_HANDLED_BY_APP,
+      (int)1, MHD_OPTION_END);
+  if (h->d == NULL) {
+    fprintf(stderr, "tkms: cannot start the HTTP server\n");
+    close(fd);
+    free(h);
+    return -1;
+  }
+  *out = h;
+  return 0;
+}
+
+void tkms_http_stop(tkms_http *h) {
+  if (h == NULL) return;
+  /* Quiesce first: no new connections, and we get the listen socket back. */
+  MHD_socket fd = MHD_quiesce_daemon(h->d);
+  if (fd != MHD_INVALID_SOCKET) close(fd);
+  MHD_stop_daemon(h->d);
+  free(h);
+}

@@ -1,0 +1,58 @@
+/* src/host/routes_priv.h — helpers shared by the route files (routes.c,
+ * routes_keys.c, routes_sessions.c). Not for other files. */
+#ifndef TKMS_HOST_ROUTES_PRIV_H
+#define TKMS_HOST_ROUTES_PRIV_H
+
+#include <jansson.h>
+
+#include "host/json.h"
+#include "host/mutation.h"
+#include "host/routes.h"
+
+/* The authorisation envelope's JSON names (docs/api.md). */
+#define TKMS_ENVELOPE_FIELDS "request_id", "deadline", "deployment", "signature"
+
+/* Parses the body as a JSON object with only the allowed fields. Returns 0,
+ * or -1 with resp set (400 invalid_json / bad_request). */
+int tkms_body_parse(const tkms_req *req, const char *const *allowed, size_t n, json_t **out,
+                    tkms_resp *resp);
+
+/* Appends the envelope (request_id, deadline, deployment, signature and, if
+ * allow_session, an optional session_id) to w. request_id is also copied out
+ * (may be NULL). Returns 0 or -1 with e set. */
+int tkms_envelope_parse(const json_t *body, tkms_fw *w, int allow_session,
+                        uint8_t request_id[TKMS_REQUEST_ID_BYTES], tkms_json_err *e);
+
+/* Decodes the {id} path segment as n bytes of hex. Returns 0 or -1 with resp
+ * set to 400 naming `what`. */
+int tkms_path_id(const tkms_req *req, uint8_t *id, size_t n, const char *what, tkms_resp *resp);
+
+/* 400 from a JSON validation error. */
+void tkms_resp_json_error(tkms_resp *resp, const tkms_json_err *e);
+/* 500 / 503 for a failed store read. */
+void tkms_resp_store_error(tkms_resp *resp, int store_rc);
+
+/* One non-mutating exchange with the core on a borrowed channel. Finishes w.
+ * Returns 0 with rep holding an OK answer, or -1 with resp set (core refusal
+ * mapped through errors.c, or 503 when the core is unavailable). */
+int tkms_core_request(tkms_host *h, tkms_fw *w, tkms_reply *rep, tkms_resp *resp);
+/* The same for a two-phase mutation (mutation.h). Returns 0 (committed,
+ * rep holds the result) or -1 with resp set. */
+int tkms_core_mutation(tkms_host *h, tkms_fw *w, tkms_meta_fn fn, void *ctx, tkms_reply *rep,
+                       tkms_resp *resp);
+
+/* JSON string "0x…" of n bytes (NULL on allocation failure; jansson's
+ * set_new/append_new functions accept NULL and fail). */
+json_t *tkms_json_hexstr(const uint8_t *p, size_t n);
+
+/* Handlers. */
+void tkms_route_keys_create(tkms_req *req, tkms_resp *resp);
+void tkms_route_keys_list(tkms_req *req, tkms_resp *resp);
+void tkms_route_key_get(tkms_req *req, tkms_resp *resp);
+void tkms_route_key_sign(tkms_req *req, tkms_resp *resp);
+void tkms_route_key_rotate(tkms_req *req, tkms_resp *resp);
+void tkms_route_key_destroy(tkms_req *req, tkms_resp *resp);
+void tkms_route_session_open(tkms_req *req, tkms_resp *resp);
+void tkms_route_session_revoke(tkms_req *req, tkms_resp *resp);
+
+#endif

@@ -1,0 +1,235 @@
+/* src/host/serve.c — `tkms serve`: options, data directory, start-up order
+ * (store -> core -> HTTP) and a clean stop on SIGTERM / SIGINT; see serve.h. */
+#include "host/serve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host/core.h"
+#include "host/http.h"
+#include "host/routes.h"
+#include "host/store.h"
+
+typedef struct {
+  const char *data_dir;
+  const char *listen;
+  const char *enclave;
+  unsigned workers;
+  unsigned max_connections;
+} serve_opts;
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: tkms serve [--data-dir DIR] [--listen HOST:PORT] [--workers N]\n"
+          "                  [--enclave PATH] [--max-connections N]\n"
+          "  --data-dir DIR        sealed state and metadata (default ./var)\n"
+          "  --listen HOST:PORT    address to bind (default 127.0.0.1:8420; port 0 = any)\n"
+          "  --workers N           HTTP threads and core sockets, 1..64 (default 4)\n"
+          "  --enclave PATH        the trusted core binary (default: tkms-enclave beside tkms)\n"
+          "  --max-connections N   concurrent connections (default 1024)\n");
+}
+
+static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out) {
+  if (s == NULL || *s < '0' || *s > '9' || strlen(s) > 9) return -1;
+  char *end;
+  unsigned long v = strtoul(s, &end, 10);
+  if (*end != '\0' || v < min || v > max) return -1;
+  *out = (unsigned)v;
+  return 0;
+}
+
+/* Accepts "--opt value" and "--opt=value". Returns 0, 1 for --help, -1 on error. */
+static int parse_opts(int argc, char **argv, serve_opts *o) {
+  o->data_dir = "./var";
+  o->listen = "127.0.0.1:8420";
+  o->enclave = NULL;
+  o->workers = 4;
+  o->max_connections = 1024;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return 1;
+    static const char *const names[] = {"--data-dir", "--listen", "--workers", "--enclave",
+                                        "--max-connections"};
+    const char *val = NULL;
+    size_t k;
+    for (k = 0; k < sizeof names / sizeof *names; k++) {
+      size_t n = strlen(names[k]);
+      if (strncmp(a, names[k], n) == 0 && (a[n] == '\0' || a[n] == '=')) {
+        if (a[n] == '=') {
+          val = a + n + 1;
+        } else if (i + 1 < argc) {
+          val = argv[++i];
+        }
+        break;
+      }
+    }
+    if (k == sizeof names / sizeof *names) {
+      fprintf(stderr, "tkms serve: unknown option %s\n", a);
+      return -1;
+    }
+    if (val == NULL || *val == '\0') {
+      fprintf(stderr, "tkms serve: %s needs a value\n", names[k]);
+      return -1;
+    }
+    switch (k) {
+      case 0:
+        o->data_dir = val;
+        break;
+      case 1:
+        o->listen = val;
+        break;
+      case 2:
+        if (parse_uint(val, 1, 64, &o->workers) != 0) {
+          fprintf(stderr, "tkms serve: --workers must be 1..64\n");
+          return -1;
+        }
+        break;
+      case 3:
+        o->enclave = val;
+        break;
+      case 4:
+        if (parse_uint(val, 1, 1000000, &o->max_connections) != 0) {
+          fprintf(stderr, "tkms serve: --max-connections must be 1..1000000\n");
+          return -1;
+        }
+        break;
+    }
+  }
+  if (o->max_connections < o->workers) {
+    /* MHD splits the limit across its threads; each needs at least one. */
+    fprintf(stderr, "tkms serve: --max-connections must be at least --workers\n");
+    return -1;
+  }
+  return 0;
+}
+
+/* tkms-enclave in the directory of the running executable. */
+static int default_enclave(char *out, size_t cap) {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return -1;
+  self[n] = '\0';
+  int r = snprintf(out, cap, "%s/tkms-enclave", dirname(self));
+  return (r < 0 || (size_t)r >= cap) ? -1 : 0;
+}
+
+/* Creates the data directory (0700) if needed and takes an exclusive lock on
+ * it: two hosts on one directory would run two cores over one sealed state. */
+static int lock_data_dir(const char *dir) {
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    fprintf(stderr, "tkms: cannot create %s: %s\n", dir, strerror(errno));
+    return -1;
+  }
+  char path[PATH_MAX];
+  int r = snprintf(path, sizeof path, "%s/tkms-host.lock", dir);
+  if (r < 0 || (size_t)r >= sizeof path) return -1;
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    fprintf(stderr, "tkms: cannot open %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    fprintf(stderr, "tkms: another tkms serve is using %s\n", dir);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* The host part of HOST:PORT as given, for the "listening" line. */
+static void listen_host(const char *spec, char *out, size_t cap) {
+  const char *end = spec[0] == '[' ? strchr(spec, ']') : strrchr(spec, ':');
+  size_t n = end ? (size_t)(end - spec) + (spec[0] == '[') : strlen(spec);
+  if (n >= cap) n = cap - 1;
+  memcpy(out, spec, n);
+  out[n] = '\0';
+}
+
+int tkms_serve_main(int argc, char **argv) {
+  serve_opts o;
+  int pr = parse_opts(argc, argv, &o);
+  if (pr != 0) {
+    usage(pr > 0 ? stdout : stderr);
+    return pr > 0 ? 0 : 1;
+  }
+  char enclave[PATH_MAX];
+  if (o.enclave == NULL) {
+    if (default_enclave(enclave, sizeof enclave) != 0) {
+      fprintf(stderr, "tkms: cannot locate tkms-enclave; use --enclave PATH\n");
+      return 1;
+    }
+    o.enclave = enclave;
+  }
+  umask(077); /* the store holds sealed blobs: owner-only */
+
+  /* Signals: ignore SIGPIPE (a client or the core may vanish mid-write) and
+   * block the stop signals in every thread; this thread waits for them. The
+   * mask must be set before any thread is created so all inherit it. */
+  struct sigaction ign;
+  memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ign, NULL);
+  sigset_t stop, old;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, &old);
+
+  int status = 1;
+  tkms_store *store = NULL;
+  tkms_core *core = NULL;
+  tkms_http *http = NULL;
+  int lock = lock_data_dir(o.data_dir);
+  if (lock < 0) goto out;
+  /* one connection per HTTP worker, plus the supervisor's */
+  if (tkms_store_open(o.data_dir, o.workers + 1, &store) != TKMS_STORE_OK) {
+    fprintf(stderr, "tkms: cannot open the store in %s\n", o.data_dir);
+    goto out;
+  }
+  tkms_core_config cc = {
+      .enclave_path = o.enclave, .data_dir = o.data_dir, .channels = o.workers, .store = store};
+  int cs = tkms_core_start(&cc, &core);
+  if (cs != TKMS_CORE_START_OK) {
+    status = cs;
+    goto out;
+  }
+  tkms_host host = {.store = store, .core = core};
+  tkms_http_config hc = {.listen = o.listen,
+                         .workers = o.workers,
+                         .max_connections = o.max_connections,
+                         .host = &host};
+  unsigned port = 0;
+  if (tkms_http_start(&hc, &http, &port) != 0) goto out;
+
+  tkms_core_info info;
+  tkms_core_info_get(core, &info);
+  char hostpart[300];
+  listen_host(o.listen, hostpart, sizeof hostpart);
+  printf("tkms: listening on http://%s:%u (platform %s%s)\n", hostpart, port, info.platform,
+         info.simulated ? ", SIMULATED" : "");
+  fflush(stdout);
+
+  int sig = 0;
+  while (sigwait(&stop, &sig) != 0) {
+  }
+  fprintf(stderr, "tkms: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  status = tkms_core_fatal(core);
+out:
+  /* Order: stop taking requests (in-flight ones finish), then the core, then
+   * the store. */
+  tkms_http_stop(http);
+  tkms_core_stop(core);
+  tkms_store_close(store);
+  if (lock >= 0) close(lock);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return status;
+}

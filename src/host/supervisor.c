@@ -1,0 +1,572 @@
+/* src/host/supervisor.c — the trusted core's process lifecycle: spawn it on N
+ * socketpairs, initialise or load it from the store, restart it when it dies.
+ *
+ * Start-up mode is decided from the store, every time:
+ *   no sealed DMK, no records, no manifest -> `--init`, INIT, store DMK +
+ *                                             manifest (+records) in one tx, COMMIT
+ *   sealed DMK present                      -> LOAD_DMK, LOAD_RECORDS*, LOAD_END
+ *   records or manifest but no DMK          -> refuse: never re-initialise over data
+ * A core that answers UNSEAL / ROLLBACK / TAMPERED is never retried: the host
+ * prints the core's reason and exits with status 2. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host/core_priv.h"
+#include "host/mutation.h"
+#include "proto/ops.h"
+
+#define MAX_CHANNELS 64u
+#define LOAD_BATCH (1024u * 1024u) /* bytes of records per LOAD_RECORDS frame */
+#define BACKOFF_MIN_MS 100u
+#define BACKOFF_MAX_MS 5000u
+#define STABLE_S 30 /* a core that ran this long resets the backoff */
+#define START_ATTEMPTS 3u
+
+enum { START_OK = TKMS_CORE_START_OK, START_RETRY = 1, START_REFUSED = 2 };
+
+/* ---- spawning ---------------------------------------------------------------- */
+
+/* Child side between fork and exec: async-signal-safe calls only. Moves the
+ * child socket ends to fds 3..3+n-1 (CLOEXEC cleared by dup2), closes every
+ * other descriptor and executes the core. Never returns. */
+static void child_exec(const int *child_fds, unsigned n, int errfd, char *const argv[]) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigaction(SIGPIPE, &dfl, NULL); /* the host ignores SIGPIPE; the core decides itself */
+  int e;
+  /* Its own process group: a terminal's Ctrl-C reaches the host, which stops
+   * the core in order; PR_SET_DEATHSIG in the core covers the host dying. */
+  setpgid(0, 0);
+  /* stdout belongs to the host (tests parse its "listening" line). */
+  if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0) goto fail;
+  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0) goto fail;
+  /* Move everything we keep above the target range first, so a dup2 into
+   * 3..3+n-1 cannot clobber a descriptor we still need. */
+  int hi = 3 + (int)n;
+  int tmp[MAX_CHANNELS];
+  errfd = fcntl(errfd, F_DUPFD_CLOEXEC, hi);
+  if (errfd < 0) goto fail;
+  for (unsigned i = 0; i < n; i++) {
+    tmp[i] = fcntl(child_fds[i], F_DUPFD_CLOEXEC, hi);
+    if (tmp[i] < 0) goto fail;
+  }
+  for (unsigned i = 0; i < n; i++) {
+    if (dup2(tmp[i], 3 + (int)i) < 0) goto fail;
+  }
+  /* Close all else (errfd is CLOEXEC and closes on a successful exec). */
+  if (hi < errfd) close_range((unsigned)hi, (unsigned)errfd - 1, 0);
+  close_range((unsigned)errfd + 1, ~0u, 0);
+  execv(argv[0], argv);
+fail:
+  e = errno;
+  if (write(errfd, &e, sizeof e) < 0) {
+  }
+  _exit(127);
+}
+
+/* Spawns the core with fresh socketpairs. On success the host ends are in the
+ * channels and c->pid is set. Returns 0 or -1 (message printed). */
+static int spawn_core(tkms_core *c, int init) {
+  int host_fds[MAX_CHANNELS], child_fds[MAX_CHANNELS];
+  unsigned made = 0;
+  int errpipe[2] = {-1, -1};
+  int rc = -1;
+  for (; made < c->n; made++) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+      fprintf(stderr, "tkms: socketpair: %s\n", strerror(errno));
+      goto out;
+    }
+    host_fds[made] = sv[0];
+    child_fds[made] = sv[1];
+    if (tkms_chan_set_timeouts(sv[0]) != 0) {
+      made++;
+      goto out;
+    }
+  }
+  if (pipe2(errpipe, O_CLOEXEC) != 0) goto out;
+  char workers[16];
+  snprintf(workers, sizeof workers, "%u", c->n);
+  char *argv[] = {c->enclave_path, "--data-dir",           c->data_dir, "--workers",
+                  workers,         init ? "--init" : NULL, NULL};
+  pthread_mutex_lock(&c->state_mu);
+  if (atomic_load(&c->stopping)) {
+    pthread_mutex_unlock(&c->state_mu);
+    goto out;
+  }
+  pid_t pid = fork();
+  if (pid == 0) child_exec(child_fds, c->n, errpipe[1], argv);
+  if (pid < 0) {
+    pthread_mutex_unlock(&c->state_mu);
+    fprintf(stderr, "tkms: fork: %s\n", strerror(errno));
+    goto out;
+  }
+  c->pid = pid;
+  pthread_mutex_unlock(&c->state_mu);
+  close(errpipe[1]);
+  errpipe[1] = -1;
+  int e;
+  ssize_t r;
+  do r = read(errpipe[0], &e, sizeof e);
+  while (r < 0 && errno == EINTR);
+  if (r == (ssize_t)sizeof e) {
+    fprintf(stderr, "tkms: cannot run the core %s: %s\n", c->enclave_path, strerror(e));
+    /* leave the child to the caller's waitid */
+    goto out;
+  }
+  for (unsigned i = 0; i < c->n; i++) {
+    pthread_mutex_lock(&c->chans[i].mu);
+    c->chans[i].fd = host_fds[i];
+    c->chans[i].seq = 0;
+    pthread_mutex_unlock(&c->chans[i].mu);
+    host_fds[i] = -1;
+  }
+  rc = 0;
+out:
+  for (unsigned i = 0; i < made; i++) {
+    if (rc != 0 && host_fds[i] >= 0) close(host_fds[i]);
+    close(child_fds[i]);
+  }
+  if (errpipe[0] >= 0) close(errpipe[0]);
+  if (errpipe[1] >= 0) close(errpipe[1]);
+  return rc;
+}
+
+/* Waits for the child to exit and reaps it. The pid is cleared before reaping
+ * so tkms_core_mark_failed() can never signal a recycled pid. */
+static void wait_child(tkms_core *c) {
+  pthread_mutex_lock(&c->state_mu);
+  pid_t pid = c->pid;
+  pthread_mutex_unlock(&c->state_mu);
+  if (pid <= 0) return;
+  siginfo_t si;
+  while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+  }
+  pthread_mutex_lock(&c->state_mu);
+  c->pid = 0;
+  pthread_mutex_unlock(&c->state_mu);
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!atomic_load(&c->stopping)) {
+    if (WIFSIGNALED(status))
+      fprintf(stderr, "tkms: core exited on signal %d\n", WTERMSIG(status));
+    else
+      fprintf(stderr, "tkms: core exited with status %d\n", WEXITSTATUS(status));
+  }
+}
+
+/* Closes the host ends. shutdown() first wakes any thread blocked reading. */
+static void drop_channels(tkms_core *c) {
+  for (unsigned i = 0; i < c->n; i++) {
+    if (c->chans[i].fd >= 0) shutdown(c->chans[i].fd, SHUT_RDWR);
+  }
+  for (unsigned i = 0; i < c->n; i++) {
+    pthread_mutex_lock(&c->chans[i].mu);
+    if (c->chans[i].fd >= 0) close(c->chans[i].fd);
+    c->chans[i].fd = -1;
+    pthread_mutex_unlock(&c->chans[i].mu);
+  }
+}
+
+/* ---- start-up protocol ------------------------------------------------------- */
+
+/* One exchange during start-up. Returns START_OK with rep filled and status
+ * OK; START_REFUSED when the core refused (message printed); START_RETRY on
+ * transport failure. */
+static int startup_call(tkms_chan *ch, tkms_fw *w, tkms_reply *rep, const char *what) {
+  if (tkms_fw_finish(w) != 0) {
+    fprintf(stderr, "tkms: %s: frame too large\n", what);
+    return START_REFUSED;
+  }
+  if (tkms_core_call(ch, w, rep) != 0) {
+    fprintf(stderr, "tkms: %s: the core stopped answering\n", what);
+    return START_RETRY;
+  }
+  if (rep->f.status == TKMS_OK) return START_OK;
+  char msg[512];
+  tkms_reply_errmsg(rep, msg, sizeof msg);
+  fprintf(stderr, "tkms: %s refused by the core (status %u): %s\n", what, rep->f.status,
+          msg[0] ? msg : "(no reason given)");
+  int st = rep->f.status;
+  tkms_reply_free(rep);
+  return (st == TKMS_E_BUSY || st == TKMS_E_NOT_READY) ? START_RETRY : START_REFUSED;
+}
+
+typedef struct {
+  tkms_chan *ch;
+  tkms_fw w;
+  int open;
+  uint8_t *scratch;
+  size_t scratch_cap;
+  int rc;
+  unsigned long long sent;
+} loader;
+
+static int flush_batch(loader *l) {
+  if (!l->open) return 0;
+  tkms_reply rep;
+  l->open = 0;
+  int rc = startup_call(l->ch, &l->w, &rep, "LOAD_RECORDS");
+  tkms_fw_free(&l->w);
+  if (rc == START_OK) tkms_reply_free(&rep);
+  return rc;
+}
+
+/* Store callback: append one record encoding to the current LOAD_RECORDS frame. */
+static int load_one(void *ctx, const tkms_store_record *r) {
+  loader *l = ctx;
+  size_t n = 2u + r->id_len + 4u + r->blob_len;
+  if (n + TKMS_FIELD_HEADER + TKMS_FRAME_HEADER > TKMS_FRAME_MAX) {
+    fprintf(stderr, "tkms: a stored record is too large to load\n");
+    return l->rc = START_REFUSED;
+  }
+  if (l->open && l->w.len + TKMS_FIELD_HEADER + n > LOAD_BATCH) {
+    if ((l->rc = flush_batch(l)) != START_OK) return l->rc;
+  }
+  if (!l->open) {
+    if (tkms_fw_init(&l->w, TKMS_OP_LOAD_RECORDS, 0, 0) != 0) return l->rc = START_RETRY;
+    l->open = 1;
+  }
+  if (n > l->scratch_cap) {
+    uint8_t *s = malloc(n);
+    if (s == NULL) return l->rc = START_RETRY;
+    if (l->scratch) {
+      explicit_bzero(l->scratch, l->scratch_cap);
+      free(l->scratch);
+    }
+    l->scratch = s;
+    l->scratch_cap = n;
+  }
+  l->scratch[0] = r->type;
+  l->scratch[1] = r->id_len;
+  memcpy(l->scratch + 2, r->id, r->id_len);
+  tkms_be32_put(l->scratch + 2 + r->id_len, r->version);
+  if (r->blob_len) memcpy(l->scratch + 6 + r->id_len, r->blob, r->blob_len);
+  tkms_fw_bytes(&l->w, TKMS_F_REC, l->scratch, n);
+  l->sent++;
+  return 0;
+}
+
+static int do_load(tkms_core *c, tkms_chan *ch) {
+  uint8_t *v = NULL;
+  size_t n = 0;
+  tkms_fw w;
+  tkms_reply rep;
+  int rc;
+  if (tkms_store_meta_get(c->store, TKMS_STORE_META_DMK, &v, &n) != TKMS_STORE_OK) {
+    fprintf(stderr, "tkms: cannot read the sealed DMK from the store\n");
+    return START_RETRY;
+  }
+  if (tkms_fw_init(&w, TKMS_OP_LOAD_DMK, 0, 0) != 0) {
+    tkms_store_free(v, n);
+    return START_RETRY;
+  }
+  tkms_fw_bytes(&w, TKMS_F_DMK, v, n);
+  tkms_store_free(v, n);
+  rc = startup_call(ch, &w, &rep, "LOAD_DMK");
+  tkms_fw_free(&w);
+  if (rc != START_OK) return rc;
+  tkms_reply_free(&rep);
+
+  loader l = {.ch = ch, .rc = START_OK};
+  int src = tkms_store_load_records(c->store, load_one, &l);
+  if (src == 0 && l.rc == START_OK) l.rc = flush_batch(&l);
+  if (l.open) tkms_fw_free(&l.w);
+  if (l.scratch) {
+    explicit_bzero(l.scratch, l.scratch_cap);
+    free(l.scratch);
+  }
+  if (l.rc != START_OK) return l.rc;
+  if (src != TKMS_STORE_OK) {
+    fprintf(stderr, "tkms: cannot read the sealed records from the store\n");
+    return START_RETRY;
+  }
+
+  if (tkms_fw_init(&w, TKMS_OP_LOAD_END, 0, 0) != 0) return START_RETRY;
+  src = tkms_store_meta_get(c->store, TKMS_STORE_META_MANIFEST, &v, &n);
+  if (src == TKMS_STORE_OK) {
+    tkms_fw_bytes(&w, TKMS_F_MANIFEST, v, n);
+    tkms_store_free(v, n);
+  } else if (src != TKMS_STORE_NOTFOUND) {
+    tkms_fw_free(&w);
+    return START_RETRY;
+  }
+  rc = startup_call(ch, &w, &rep, "LOAD_END");
+  tkms_fw_free(&w);
+  if (rc == START_OK) tkms_reply_free(&rep);
+  return rc;
+}
+
+static int do_init(tkms_core *c, tkms_chan *ch) {
+  tkms_fw w;
+  tkms_reply rep;
+  tkms_resp resp = {0};
+  if (tkms_fw_init(&w, TKMS_OP_INIT, 0, 0) != 0 || tkms_fw_finish(&w) != 0) return START_RETRY;
+  int r = tkms_mutate(ch, c->store, &w, NULL, NULL, &rep, &resp);
+  tkms_fw_free(&w);
+  int rc = START_OK;
+  if (r == TKMS_MUT_REFUSED) {
+    char msg[512];
+    tkms_reply_errmsg(&rep, msg, sizeof msg);
+    fprintf(stderr, "tkms: INIT refused by the core (status %u): %s\n", rep.f.status,
+            msg[0] ? msg : "(no reason given)");
+    rc = START_REFUSED;
+  } else if (r != TKMS_MUT_OK) {
+    fprintf(stderr, "tkms: INIT failed: %s\n", resp.body ? resp.body : "?");
+    rc = START_RETRY;
+  }
+  tkms_reply_free(&rep);
+  tkms_resp_clear(&resp);
+  return rc;
+}
+
+/* STATUS after start-up: the core must be ready; remember who it is. */
+static int do_status(tkms_core *c, tkms_chan *ch) {
+  tkms_fw w;
+  tkms_reply rep;
+  if (tkms_fw_init(&w, TKMS_OP_STATUS, 0, 0) != 0) return START_RETRY;
+  int rc = startup_call(ch, &w, &rep, "STATUS");
+  tkms_fw_free(&w);
+  if (rc != START_OK) return rc;
+  tkms_core_info info;
+  memset(&info, 0, sizeof info);
+  uint32_t sim = 0, state = 0;
+  if (tkms_frame_get_str(&rep.f, TKMS_F_PLATFORM, info.platform, sizeof info.platform - 1) != 0 ||
+      tkms_frame_get_u32(&rep.f, TKMS_F_SIMULATED, &sim) != 0 ||
+      tkms_frame_get_u32(&rep.f, TKMS_F_STATE, &state) != 0 ||
+      tkms_frame_get_fixed(&rep.f, TKMS_F_MEASUREMENT, info.measurement, 32) != 0) {
+    fprintf(stderr, "tkms: STATUS: the core's answer lacks required fields\n");
+    rc = START_REFUSED;
+  } else if (state != TKMS_STATE_READY) {
+    fprintf(stderr, "tkms: the core is not ready after start-up (state %u)\n", state);
+    rc = START_REFUSED;
+  } else {
+    info.simulated = sim != 0;
+    if (tkms_frame_get_str(&rep.f, TKMS_F_CORE_VERSION, info.core_version,
+                           sizeof info.core_version - 1) != 0)
+      strcpy(info.core_version, "unknown");
+    info.has_deployment = tkms_frame_get_fixed(&rep.f, TKMS_F_DEPLOY_SALT, info.salt, 32) == 0 &&
+                          tkms_frame_get_fixed(&rep.f, TKMS_F_IDENTITY, info.identity, 20) == 0;
+    pthread_mutex_lock(&c->state_mu);
+    c->info = info;
+    pthread_mutex_unlock(&c->state_mu);
+  }
+  tkms_reply_free(&rep);
+  return rc;
+}
+
+/* Decides the mode from the store, spawns the core and brings it to ready. */
+static int launch(tkms_core *c) {
+  uint8_t *v = NULL;
+  size_t n = 0;
+  uint64_t nrec = 0;
+  int dmk = tkms_store_meta_get(c->store, TKMS_STORE_META_DMK, &v, &n);
+  if (dmk == TKMS_STORE_OK) tkms_store_free(v, n);
+  int man = tkms_store_meta_get(c->store, TKMS_STORE_META_MANIFEST, &v, &n);
+  if (man == TKMS_STORE_OK) tkms_store_free(v, n);
+  if ((dmk != TKMS_STORE_OK && dmk != TKMS_STORE_NOTFOUND) ||
+      (man != TKMS_STORE_OK && man != TKMS_STORE_NOTFOUND) ||
+      tkms_store_count_records(c->store, &nrec) != TKMS_STORE_OK) {
+    fprintf(stderr, "tkms: cannot read the store\n");
+    return START_RETRY;
+  }
+  int init = dmk == TKMS_STORE_NOTFOUND;
+  if (init && (nrec > 0 || man == TKMS_STORE_OK)) {
+    fprintf(stderr,
+            "tkms: the store in %s holds %llu sealed records%s but no sealed deployment master "
+            "key; refusing to start (restore the complete data directory; tkms never "
+            "re-initialises over existing data)\n",
+            c->data_dir, (unsigned long long)nrec, man == TKMS_STORE_OK ? " and a manifest" : "");
+    return START_REFUSED;
+  }
+  if (spawn_core(c, init) != 0) return START_RETRY;
+  tkms_chan *ch = &c->chans[0];
+  tkms_chan_lock(ch);
+  int rc = init ? do_init(c, ch) : do_load(c, ch);
+  if (rc == START_OK) rc = do_status(c, ch);
+  tkms_core_release(ch);
+  if (rc == START_OK && init)
+    fprintf(stderr, "tkms: initialised a new deployment in %s\n", c->data_dir);
+  return rc;
+}
+
+/* Stops a child that failed start-up and collects it. */
+static void kill_and_reap(tkms_core *c) {
+  pthread_mutex_lock(&c->state_mu);
+  if (c->pid > 0) kill(c->pid, SIGKILL);
+  pthread_mutex_unlock(&c->state_mu);
+  drop_channels(c);
+  wait_child(c);
+}
+
+/* ---- supervision ------------------------------------------------------------- */
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleeps ms unless stop is requested. Returns 1 if stopping. */
+static int backoff_sleep(tkms_core *c, unsigned ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += ms / 1000;
+  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&c->state_mu);
+  while (!atomic_load(&c->stopping)) {
+    if (pthread_cond_timedwait(&c->wake, &c->state_mu, &ts) == ETIMEDOUT) break;
+  }
+  pthread_mutex_unlock(&c->state_mu);
+  return atomic_load(&c->stopping);
+}
+
+static void *supervise(void *arg) {
+  tkms_core *c = arg;
+  unsigned backoff = BACKOFF_MIN_MS;
+  long long started = now_ms();
+  for (;;) {
+    wait_child(c);
+    atomic_store(&c->available, 0);
+    drop_channels(c);
+    if (atomic_load(&c->stopping)) break;
+    if (now_ms() - started > STABLE_S * 1000LL) backoff = BACKOFF_MIN_MS;
+    for (;;) {
+      fprintf(stderr, "tkms: restarting the core in %u ms\n", backoff);
+      if (backoff_sleep(c, backoff)) return NULL;
+      int rc = launch(c);
+      if (rc == START_OK) {
+        started = now_ms();
+        atomic_store(&c->available, 1);
+        fprintf(stderr, "tkms: core restarted and reloaded; available\n");
+        break;
+      }
+      kill_and_reap(c);
+      if (atomic_load(&c->stopping)) return NULL;
+      if (rc == START_REFUSED) {
+        fprintf(stderr, "tkms: the restarted core refused the stored state; stopping\n");
+        atomic_store(&c->fatal, TKMS_CORE_START_REFUSED);
+        kill(getpid(), SIGTERM); /* serve's sigwait() turns this into a clean stop */
+        return NULL;
+      }
+      backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+    }
+  }
+  return NULL;
+}
+
+static void core_free(tkms_core *c) {
+  if (c->chans) {
+    for (unsigned i = 0; i < c->n; i++) pthread_mutex_destroy(&c->chans[i].mu);
+  }
+  free(c->chans);
+  free(c->enclave_path);
+  free(c->data_dir);
+  pthread_cond_destroy(&c->wake);
+  pthread_mutex_destroy(&c->state_mu);
+  free(c);
+}
+
+int tkms_core_start(const tkms_core_config *cfg, tkms_core **out) {
+  if (cfg->channels == 0 || cfg->channels > MAX_CHANNELS || cfg->store == NULL)
+    return TKMS_CORE_START_FAILED;
+  tkms_core *c = calloc(1, sizeof *c);
+  if (c == NULL) return TKMS_CORE_START_FAILED;
+  pthread_mutex_init(&c->state_mu, NULL);
+  pthread_cond_init(&c->wake, NULL);
+  c->n = cfg->channels;
+  c->store = cfg->store;
+  c->enclave_path = strdup(cfg->enclave_path);
+  c->data_dir = strdup(cfg->data_dir);
+  c->chans = calloc(c->n, sizeof *c->chans);
+  if (!c->enclave_path || !c->data_dir || !c->chans) {
+    core_free(c);
+    return TKMS_CORE_START_FAILED;
+  }
+  for (unsigned i = 0; i < c->n; i++) {
+    pthread_mutex_init(&c->chans[i].mu, NULL);
+    c->chans[i].fd = -1;
+    c->chans[i].core = c;
+  }
+  if (access(c->enclave_path, X_OK) != 0) {
+    fprintf(stderr, "tkms: cannot run the core %s: %s\n", c->enclave_path, strerror(errno));
+    core_free(c);
+    return TKMS_CORE_START_FAILED;
+  }
+  /* A core that crashed during start-up is retried like one that crashed
+   * later; a core that refused the stored state is not. */
+  int rc = START_RETRY;
+  for (unsigned attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+    if (attempt > 0) {
+      fprintf(stderr, "tkms: starting the core again (attempt %u of %u)\n", attempt + 1,
+              START_ATTEMPTS);
+      struct timespec ts = {0, (long)(BACKOFF_MIN_MS << attempt) * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+    rc = launch(c);
+    if (rc == START_OK) break;
+    kill_and_reap(c);
+    if (rc == START_REFUSED) break;
+  }
+  if (rc != START_OK) {
+    atomic_store(&c->stopping, 1);
+    core_free(c);
+    return rc == START_REFUSED ? TKMS_CORE_START_REFUSED : TKMS_CORE_START_FAILED;
+  }
+  atomic_store(&c->available, 1);
+  if (pthread_create(&c->thread, NULL, supervise, c) != 0) {
+    atomic_store(&c->stopping, 1);
+    kill_and_reap(c);
+    core_free(c);
+    return TKMS_CORE_START_FAILED;
+  }
+  c->thread_started = 1;
+  *out = c;
+  return TKMS_CORE_START_OK;
+}
+
+void tkms_core_stop(tkms_core *c) {
+  if (c == NULL) return;
+  pthread_mutex_lock(&c->state_mu);
+  atomic_store(&c->stopping, 1);
+  atomic_store(&c->available, 0);
+  pthread_cond_broadcast(&c->wake);
+  pid_t pid = c->pid;
+  if (pid > 0) kill(pid, SIGTERM);
+  pthread_mutex_unlock(&c->state_mu);
+  /* Closing our ends also tells the core to stop (EOF on every socket). */
+  for (unsigned i = 0; i < c->n; i++) {
+    if (c->chans[i].fd >= 0) shutdown(c->chans[i].fd, SHUT_RDWR);
+  }
+  if (c->thread_started) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 5;
+    if (pthread_timedjoin_np(c->thread, NULL, &ts) != 0) {
+      pthread_mutex_lock(&c->state_mu);
+      if (c->pid > 0) kill(c->pid, SIGKILL);
+      pthread_mutex_unlock(&c->state_mu);
+      pthread_join(c->thread, NULL);
+    }
+  }
+  drop_channels(c);
+  core_free(c);
+}
