@@ -1,0 +1,212 @@
+// bench/e2e.mjs — end-to-end tkms throughput next to the raw libsecp256k1 ceiling.
+// Run by bench/run.sh (`make bench`). Prints a short table; judges nothing.
+//
+//   node bench/e2e.mjs --raw build/bench/raw_secp [--seconds 10] [--conns 16]
+import { spawnSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { start, makeTmpDir } from '../tests/integration/lib/server.mjs';
+import { Client, EoaSigner, ethers, rand } from '../tests/integration/lib/client.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const opt = (n, d) => {
+  const i = args.indexOf(`--${n}`);
+  return i >= 0 ? args[i + 1] : d;
+};
+const SECONDS = Number(opt('seconds', process.env.BENCH_SECONDS || 10));
+const CONNS = Number(opt('conns', 16));
+const RAW = opt('raw', null);
+const CREATE_SECONDS = Number(opt('create-seconds', 3));
+const GLOBAL_TIMEOUT_MS = (SECONDS + 8 * CREATE_SECONDS + 120) * 1000;
+
+const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
+const timer = setTimeout(() => {
+  console.error(`bench: global timeout (${GLOBAL_TIMEOUT_MS / 1000} s)`);
+  process.exit(3);
+}, GLOBAL_TIMEOUT_MS);
+
+function haveWrk() {
+  if (process.env.BENCH_LOADGEN === 'node') return false;
+  return spawnSync('wrk', ['--version'], { encoding: 'utf8' }).error === undefined;
+}
+
+function rawSigns() {
+  if (!RAW) return { perSec: NaN, line: 'not run (no --raw)' };
+  const r = spawnSync(RAW, ['2'], { encoding: 'utf8', timeout: 30000 });
+  const m = /raw_secp256k1_sign: (\d+) signs\/s/.exec(r.stdout || '');
+  if (!m) throw new Error(`raw_secp failed: ${r.stderr || r.error}`);
+  return { perSec: Number(m[1]), line: r.stdout.trim() };
+}
+
+const toMs = (v, unit) => Number(v) * { us: 1e-3, ms: 1, s: 1e3, m: 6e4 }[unit];
+
+/** wrk, keep-alive, one body: {perSec, p50, p99, non2xx, errors, tool}. */
+function runWrk(url, bodyFile) {
+  return new Promise((resolve, reject) => {
+    const threads = process.env.BENCH_WRK_THREADS || '1';
+    const p = spawn(
+      'wrk',
+      [`-t${threads}`, `-c${CONNS}`, `-d${SECONDS}s`, '--timeout', '10s', '--latency', '-s', path.join(HERE, 'sign.lua'), url],
+      { env: { ...process.env, TKMS_BENCH_BODY: bodyFile }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    const kill = setTimeout(() => p.kill('SIGKILL'), (SECONDS + 30) * 1000);
+    p.on('exit', (code) => {
+      clearTimeout(kill);
+      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+      const lat = (q) => {
+        const m = new RegExp(`^\\s+${q}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
+        return m ? toMs(m[1], m[2]) : NaN;
+      };
+      if (code !== 0 || !rps) return reject(new Error(`wrk failed (${code}):\n${out}`));
+      const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+      const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+      const errors = errs ? errs.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+      resolve({ perSec: Number(rps[1]), p50: lat(50), p99: lat(99), non2xx, errors, tool: `wrk -t${threads} -c${CONNS}` });
+    });
+  });
+}
+
+/** The fallback: CONNS keep-alive connections from Node, each sending back to back. */
+async function runNode(url, body) {
+  const u = new URL(url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNS });
+  const data = Buffer.from(body);
+  const lat = [];
+  let non2xx = 0;
+  let errors = 0;
+  const one = () =>
+    new Promise((resolve) => {
+      const t = process.hrtime.bigint();
+      const req = http.request(
+        { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': data.length } },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            lat.push(Number(process.hrtime.bigint() - t) / 1e6);
+            if (res.statusCode !== 200) non2xx++;
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end(data);
+    });
+  const t0 = Date.now();
+  const end = t0 + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CONNS }, async () => {
+      while (Date.now() < end) await one();
+    }),
+  );
+  const secs = (Date.now() - t0) / 1000;
+  agent.destroy();
+  lat.sort((a, b) => a - b);
+  const q = (p) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))];
+  return { perSec: lat.length / secs, p50: q(50), p99: q(99), non2xx, errors, tool: `node keep-alive ×${CONNS}` };
+}
+
+/** Sealed key creations per second: each a fresh, pre-signed create request. */
+async function creates(c, bodies, conc) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: conc });
+  const cc = new Client(c.url, { agent, timeoutMs: 30000 });
+  let next = 0;
+  let ok = 0;
+  let bad = 0;
+  const t0 = Date.now();
+  const end = t0 + CREATE_SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: conc }, async () => {
+      while (Date.now() < end && next < bodies.length) {
+        const b = bodies[next++];
+        try {
+          const r = await cc.raw('POST', '/v1/keys', b);
+          if (r.status === 201) ok++;
+          else bad++;
+        } catch {
+          bad++;
+        }
+      }
+    }),
+  );
+  const secs = (Date.now() - t0) / 1000;
+  agent.destroy();
+  return { perSec: ok / secs, ok, bad, exhausted: next >= bodies.length };
+}
+
+async function presign(c, owner, n) {
+  const out = [];
+  for (let i = 0; i < n; i++) out.push((await c.buildCreateKey(owner, 'secp256k1', { deadline: Math.floor(Date.now() / 1000) + 1800 })).body);
+  return out;
+}
+
+async function main() {
+  const raw = rawSigns();
+  const srv = await start();
+  try {
+    const c = await new Client(srv.url).init();
+    const owner = new EoaSigner();
+    const k = await c.createKey(owner, 'secp256k1');
+    if (k.status !== 201) throw new Error(`create: ${k.status} ${k.text}`);
+    const key = k.json;
+    const digest = rand(32);
+    const req = await c.buildSign(owner, key.key_id, 'digest', digest, { deadline: Math.floor(Date.now() / 1000) + 1800 });
+    // One check that the body is right before hammering the service with it.
+    const probe = await c.send(req);
+    if (probe.status !== 200 || ethers.recoverAddress(digest, probe.json.signature).toLowerCase() !== key.address) {
+      throw new Error(`sign probe failed: ${probe.status} ${probe.text}`);
+    }
+    const body = JSON.stringify(req.body);
+    const url = `${srv.url}${req.path}`;
+    let e2e;
+    if (haveWrk()) {
+      const f = path.join(makeTmpDir('tkms-bench-'), 'sign.json');
+      fs.writeFileSync(f, body);
+      e2e = await runWrk(url, f);
+    } else {
+      e2e = await runNode(url, body);
+    }
+
+    // Creations: sign the requests first so the client's signing is not measured.
+    const seqBodies = await presign(c, owner, 2000);
+    const seq = await creates(c, seqBodies, 1);
+    const conBodies = await presign(c, owner, 2000);
+    const con = await creates(c, conBodies, CONNS);
+
+    const rows = [
+      ['raw secp256k1 sign (libsecp256k1, 1 thread)', `${fmt(raw.perSec)} signs/s`],
+      [`e2e POST /v1/keys/{id}/sign (${e2e.tool}, ${SECONDS} s)`, `${fmt(e2e.perSec)} signs/s`],
+      ['  latency p50 / p99', `${fmt(e2e.p50, 2)} ms / ${fmt(e2e.p99, 2)} ms`],
+      ['  non-2xx / socket errors', `${e2e.non2xx} / ${e2e.errors}`],
+      ['  e2e / raw', `${fmt((100 * e2e.perSec) / raw.perSec, 1)} %`],
+      ['sealed key create, sequential', `${fmt(seq.perSec, 1)} keys/s${seq.bad ? ` (${seq.bad} failed)` : ''}${seq.exhausted ? ' (ran out of pre-signed bodies)' : ''}`],
+      [`sealed key create, ${CONNS} concurrent`, `${fmt(con.perSec, 1)} keys/s${con.bad ? ` (${con.bad} failed)` : ''}${con.exhausted ? ' (ran out of pre-signed bodies)' : ''}`],
+    ];
+    const w = Math.max(...rows.map((r) => r[0].length));
+    console.log(`tkms benchmarks — sim platform, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? ''}`);
+    console.log(`${'metric'.padEnd(w)}  value`);
+    console.log(`${'-'.repeat(w)}  ${'-'.repeat(24)}`);
+    for (const [a, b] of rows) console.log(`${a.padEnd(w)}  ${b}`);
+    if (e2e.non2xx || e2e.errors) console.log('bench: WARNING: some sign requests failed; the e2e figure is not a signing rate');
+  } finally {
+    await srv.stop();
+  }
+}
+
+try {
+  await main();
+  clearTimeout(timer);
+} catch (e) {
+  console.error(`bench: ${e.stack || e}`);
+  process.exitCode = 1;
+  clearTimeout(timer);
+}
