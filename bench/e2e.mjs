@@ -151,7 +151,9 @@ async function presign(c, owner, n) {
 
 async function main() {
   const raw = rawSigns();
-  const srv = await start();
+  // BENCH_WORKERS: HTTP worker threads = core sockets (the service's --workers).
+  const workers = process.env.BENCH_WORKERS;
+  const srv = await start(workers ? { extraArgs: ['--workers', workers] } : {});
   try {
     const c = await new Client(srv.url).init();
     const owner = new EoaSigner();
