@@ -169,7 +169,22 @@ static int finish_tx(tkms_op *op) {
   }
   tkms_tx *tx = conn->pending;
   conn->pending = NULL;
+  int has_receipt = tx->has_receipt;
+  tkms_receipt rc = tx->receipt;
+  char owner[TKMS_MAX_PRINCIPAL + 1];
+  memcpy(owner, tx->receipt_owner, sizeof owner);
+  rc.owner = owner;
   int st = tkms_tx_commit(conn->core, tx, op->msg, sizeof op->msg);
+  if (st == TKMS_OK && has_receipt) {
+    /* Only now, with the destroy committed, may a receipt exist. */
+    uint8_t sig[65];
+    if (tkms_receipt_sign(conn->core->sec, &conn->core->dep, &rc, sig) == 0) {
+      tkms_fw_bytes(op->resp, TKMS_F_RECEIPT_SIG, sig, sizeof sig);
+    } else {
+      st = tkms_op_fail(op, TKMS_E_INTERNAL,
+                        "the destroy is committed but signing its receipt failed");
+    }
+  }
   pthread_mutex_unlock(&conn->core->mutation);
   if (st != TKMS_OK) op->status = st;
   return st;

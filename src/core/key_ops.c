@@ -2,6 +2,7 @@
  * Authorisation has run before any handler here (dispatch.c); parse steps run
  * before it and only validate fields and find the key. */
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,19 +131,20 @@ int tkms_key_rotate(tkms_op *op) {
 
 int tkms_key_destroy(tkms_op *op) {
   const tkms_rec *k = op->key;
-  tkms_receipt rc = {.owner = k->u.key.owner, .version = k->version, .destroyed_at = op->now};
-  memcpy(rc.key_id, k->id, TKMS_KEY_ID_BYTES);
-  memcpy(rc.request_id, op->request_id, TKMS_REQUEST_ID_BYTES);
-  uint8_t sig[65];
-  if (tkms_receipt_sign(op->core->sec, &op->core->dep, &rc, sig) != 0)
-    return tkms_op_fail(op, TKMS_E_INTERNAL, "signing the deletion receipt failed");
+  /* The receipt is signed at COMMIT (dispatch.c), after the destroy is durable. */
+  tkms_tx *tx = op->tx;
+  snprintf(tx->receipt_owner, sizeof tx->receipt_owner, "%s", k->u.key.owner);
+  tx->receipt =
+      (tkms_receipt){.owner = tx->receipt_owner, .version = k->version, .destroyed_at = op->now};
+  memcpy(tx->receipt.key_id, k->id, TKMS_KEY_ID_BYTES);
+  memcpy(tx->receipt.request_id, op->request_id, TKMS_REQUEST_ID_BYTES);
+  tx->has_receipt = 1;
   int st = tkms_tx_del(op, k);
   if (st != TKMS_OK) return st;
   tkms_fw_bytes(op->resp, TKMS_F_KEY_ID, k->id, TKMS_KEY_ID_BYTES);
   tkms_fw_u32(op->resp, TKMS_F_VERSION, k->version);
   tkms_fw_str(op->resp, TKMS_F_OWNER, k->u.key.owner);
   tkms_fw_u64(op->resp, TKMS_F_TIME, op->now);
-  tkms_fw_bytes(op->resp, TKMS_F_RECEIPT_SIG, sig, sizeof sig);
   return TKMS_OK;
 }
 

@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #include "core/op.h"
+#include "core/receipts.h"
+#include "proto/ops.h"
 
 typedef struct {
   int del;
@@ -30,6 +32,12 @@ struct tkms_tx {
   uint64_t counter;       /* the manifest's value: P after tkms_tx_finish advanced it */
   tkms_secrets *init_sec; /* INIT: the new hierarchy, installed at commit */
   tkms_deployment init_dep;
+  /* DESTROY: the deletion receipt, signed only once the destroy is committed
+   * (K advanced). Signed at prepare, a host could take the receipt and ABORT,
+   * keeping a live key that everyone believes destroyed. */
+  int has_receipt;
+  tkms_receipt receipt; /* .owner points at receipt_owner */
+  char receipt_owner[TKMS_MAX_PRINCIPAL + 1];
 };
 
 #define TKMS_PRUNE_PER_TX 8u       /* expired nonces/sessions deleted per mutation */

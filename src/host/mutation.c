@@ -83,7 +83,8 @@ int tkms_prepared_parse(const tkms_frame *f, tkms_prepared *p) {
 
 /* Sends COMMIT or ABORT {F_TXID}. Returns 0 with the reply's status in *status,
  * or -1 on transport failure. */
-static int finish(tkms_chan *ch, uint16_t op, uint64_t txid, uint16_t *status) {
+static int finish(tkms_chan *ch, uint16_t op, uint64_t txid, uint16_t *status,
+                  uint8_t receipt_sig[65], int *has_receipt) {
   tkms_fw w;
   tkms_reply rep;
   int rc = -1;
@@ -91,6 +92,9 @@ static int finish(tkms_chan *ch, uint16_t op, uint64_t txid, uint16_t *status) {
   tkms_fw_u64(&w, TKMS_F_TXID, txid);
   if (tkms_fw_finish(&w) == 0 && tkms_core_call(ch, &w, &rep) == 0) {
     *status = rep.f.status;
+    /* A destroy's deletion receipt comes with the COMMIT answer. */
+    if (has_receipt != NULL)
+      *has_receipt = tkms_frame_get_fixed(&rep.f, TKMS_F_RECEIPT_SIG, receipt_sig, 65) == 0;
     tkms_reply_free(&rep);
     rc = 0;
   }
@@ -102,7 +106,7 @@ static void abort_tx(tkms_chan *ch, uint64_t txid) {
   uint16_t status;
   /* If ABORT itself fails the core is restarted by tkms_core_call, which
    * forgets the prepared change just as well. */
-  if (finish(ch, TKMS_OP_ABORT, txid, &status) == 0 && status != TKMS_OK)
+  if (finish(ch, TKMS_OP_ABORT, txid, &status, NULL, NULL) == 0 && status != TKMS_OK)
     tkms_core_fail(ch, "the core refused to abort a prepared transaction");
 }
 
@@ -138,6 +142,9 @@ int tkms_mutate(tkms_chan *ch, tkms_store *st, tkms_fw *req, tkms_meta_fn meta_f
   }
   int src = tkms_store_apply(st, &p.tx);
   uint64_t txid = p.txid;
+  int destroy = p.tx.meta.kind == TKMS_META_KEY_DESTROY;
+  uint8_t key_id[TKMS_KEY_ID_BYTES];
+  memcpy(key_id, p.tx.meta.receipt.key_id, sizeof key_id);
   tkms_prepared_free(&p);
   if (src != TKMS_STORE_OK) {
     abort_tx(ch, txid);
@@ -150,7 +157,9 @@ int tkms_mutate(tkms_chan *ch, tkms_store *st, tkms_fw *req, tkms_meta_fn meta_f
     return TKMS_MUT_FAILED;
   }
   uint16_t status;
-  if (finish(ch, TKMS_OP_COMMIT, txid, &status) != 0) {
+  uint8_t receipt_sig[65];
+  int has_receipt = 0;
+  if (finish(ch, TKMS_OP_COMMIT, txid, &status, receipt_sig, &has_receipt) != 0) {
     /* The change is durable in the store; the restarted core loads it. We
      * cannot confirm it, so the client must check before retrying. */
     tkms_reply_free(rep);
@@ -166,6 +175,11 @@ int tkms_mutate(tkms_chan *ch, tkms_store *st, tkms_fw *req, tkms_meta_fn meta_f
     tkms_reply_free(rep);
     tkms_resp_unavailable(resp, "the trusted core is reloading; check the outcome before retrying");
     return TKMS_MUT_FAILED;
+  }
+  if (destroy && (!has_receipt ||
+                  tkms_store_receipt_set_signature(st, key_id, receipt_sig) != TKMS_STORE_OK)) {
+    /* The destroy is committed; only its receipt is missing. */
+    fprintf(stderr, "tkms: a destroy committed without a stored deletion receipt\n");
   }
   return TKMS_MUT_OK;
 }

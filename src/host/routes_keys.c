@@ -35,6 +35,10 @@ static json_t *key_json(const tkms_key_meta *k) {
 
 /* The receipt fields as the EIP-712 DeletionReceipt message (camelCase). */
 static void add_receipt(json_t *o, const tkms_receipt *r) {
+  /* Unsigned: the host died between the destroy's COMMIT and storing the
+   * signature (store.h). A receipt without its signature proves nothing. */
+  static const uint8_t unsigned_sig[65];
+  if (memcmp(r->signature, unsigned_sig, sizeof unsigned_sig) == 0) return;
   json_object_set_new(
       o, "receipt",
       json_pack("{s:o, s:s, s:I, s:I, s:o}", "keyId", tkms_json_hexstr(r->key_id, 16), "owner",
@@ -383,9 +387,9 @@ static int destroy_meta(void *ctx, const tkms_frame *f, tkms_store_meta_change *
       memcmp(r->key_id, c->id, 16) != 0 ||
       tkms_frame_get_u32(f, TKMS_F_VERSION, &r->version) != 0 ||
       tkms_frame_get_str(f, TKMS_F_OWNER, r->owner, TKMS_MAX_PRINCIPAL) != 0 ||
-      tkms_frame_get_u64(f, TKMS_F_TIME, &r->destroyed_at) != 0 ||
-      tkms_frame_get_fixed(f, TKMS_F_RECEIPT_SIG, r->signature, 65) != 0)
+      tkms_frame_get_u64(f, TKMS_F_TIME, &r->destroyed_at) != 0)
     return -1;
+  memset(r->signature, 0, sizeof r->signature); /* signed at COMMIT (store.h) */
   memcpy(r->request_id, c->request_id, sizeof r->request_id);
   tkms_core_info info;
   tkms_core_info_get(c->core, &info);
@@ -443,6 +447,8 @@ void tkms_route_key_destroy(tkms_req *req, tkms_resp *resp) {
   keyop_ctx c = {.core = req->host->core};
   if (keyop(req, TKMS_OP_KEY_DESTROY, destroy_meta, &c, resp) != 0) return;
   json_t *o = json_pack("{s:o, s:s}", "key_id", tkms_json_hexstr(c.id, 16), "state", "destroyed");
-  if (o) add_receipt(o, &c.receipt);
+  /* The receipt's signature was stored after COMMIT; read it back. */
+  if (o && tkms_store_receipt_get(req->host->store, c.id, &c.receipt) == TKMS_STORE_OK)
+    add_receipt(o, &c.receipt);
   tkms_resp_json(resp, 200, o);
 }

@@ -176,6 +176,12 @@ int tkms_store_keys_by_owner(tkms_store *s, const char *owner, uint64_t after, u
 
 int tkms_store_receipt_get(tkms_store *s, const uint8_t key_id[TKMS_KEY_ID_BYTES],
                            tkms_receipt *out);
+/* The core signs a deletion receipt only at COMMIT, so a destroy's receipt is
+ * stored with an all-zero signature in the destroy's transaction and signed
+ * here afterwards. A receipt still unsigned (the host died in between) is
+ * never shown. */
+int tkms_store_receipt_set_signature(tkms_store *s, const uint8_t key_id[TKMS_KEY_ID_BYTES],
+                                     const uint8_t sig[65]);
 int tkms_store_session_get(tkms_store *s, const uint8_t id[TKMS_SESSION_ID_BYTES],
                            tkms_session_meta *out);
 

@@ -78,6 +78,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_VER_LIST] =
         "SELECT version, public_key, address, created_at FROM key_versions"
         " WHERE key_id = ?1 ORDER BY version",
+    [ST_RECEIPT_SIGN] = "UPDATE receipts SET signature = ?2 WHERE key_id = ?1",
     [ST_RECEIPT_GET] =
         "SELECT owner, version, destroyed_at, request_id, signature, signer"
         " FROM receipts WHERE key_id = ?1",

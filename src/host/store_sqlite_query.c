@@ -141,6 +141,24 @@ out:
   return rc;
 }
 
+int tkms_store_receipt_set_signature(tkms_store *s, const uint8_t key_id[TKMS_KEY_ID_BYTES],
+                                     const uint8_t sig[65]) {
+  tkms_sq_conn *c = tkms_sq_acquire(s);
+  sqlite3_stmt *st = tkms_sq_stmt(c, ST_RECEIPT_SIGN);
+  int rc = TKMS_STORE_ERR;
+  if (tkms_sq_bind_blob(st, 1, key_id, TKMS_KEY_ID_BYTES) == 0 &&
+      tkms_sq_bind_blob(st, 2, sig, 65) == 0) {
+    int r = sqlite3_step(st);
+    if (r == SQLITE_DONE)
+      rc = sqlite3_changes(c->db) == 1 ? TKMS_STORE_OK : TKMS_STORE_NOTFOUND;
+    else
+      rc = tkms_sq_map_rc(r);
+  }
+  sqlite3_reset(st);
+  tkms_sq_release(c);
+  return rc;
+}
+
 int tkms_store_session_get(tkms_store *s, const uint8_t id[TKMS_SESSION_ID_BYTES],
                            tkms_session_meta *out) {
   tkms_sq_conn *c = tkms_sq_acquire(s);

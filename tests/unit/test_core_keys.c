@@ -109,28 +109,42 @@ static void test_eoa_secp_lifecycle(void **state) {
   size_t last_len = last->blob_len;
   memcpy(last_blob, last->blob, last_len);
   uint8_t rid[32];
+  /* A prepared destroy carries no receipt, and an aborted one never gets one:
+   * otherwise a host could hold a valid receipt for a key that lives on. */
   randombytes_buf(rid, sizeof rid);
   h_begin(&w, TKMS_OP_KEY_DESTROY);
   tkms_fw_bytes(&w, TKMS_F_KEY_ID, key_id, 16);
   h_envelope(e, &w, rid, h_now + 60);
   h_sign(e, &w, &owner, NULL);
   assert_int_equal(h_call(e, &w), TKMS_OK);
+  assert_false(h_has(e, TKMS_F_RECEIPT_SIG));
+  h_abort(e, h_u64(e, TKMS_F_TXID));
+  assert_false(h_has(e, TKMS_F_RECEIPT_SIG));
+  assert_non_null(h_store_find(e, TKMS_REC_KEY, key_id, 16));
+
+  randombytes_buf(rid, sizeof rid);
+  h_begin(&w, TKMS_OP_KEY_DESTROY);
+  tkms_fw_bytes(&w, TKMS_F_KEY_ID, key_id, 16);
+  h_envelope(e, &w, rid, h_now + 60);
+  h_sign(e, &w, &owner, NULL);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+  assert_false(h_has(e, TKMS_F_RECEIPT_SIG));
   uint8_t rsig[65], kid[16];
   char own[TKMS_MAX_PRINCIPAL + 1];
-  h_fixed(e, TKMS_F_RECEIPT_SIG, rsig, 65);
   h_fixed(e, TKMS_F_KEY_ID, kid, 16);
   assert_memory_equal(kid, key_id, 16);
   assert_int_equal(h_u32(e, TKMS_F_VERSION), 2);
   assert_int_equal(h_u64(e, TKMS_F_TIME), h_now);
   assert_int_equal(tkms_frame_get_str(&e->rf, TKMS_F_OWNER, own, TKMS_MAX_PRINCIPAL), 0);
   assert_string_equal(own, owner.text);
+  h_commit(e); /* the receipt comes with the COMMIT answer */
+  h_fixed(e, TKMS_F_RECEIPT_SIG, rsig, 65);
   tkms_receipt rc = {.owner = owner.text, .version = 2, .destroyed_at = h_now};
   memcpy(rc.key_id, key_id, 16);
   memcpy(rc.request_id, rid, 32);
   tkms_receipt_digest(e->domain, &rc, dg);
   assert_int_equal(tkms_secp_recover(dg, rsig, got), TKMS_SECP_OK);
   assert_memory_equal(got, e->identity, 20);
-  h_commit(e);
   assert_null(h_store_find(e, TKMS_REC_KEY, key_id, 16));
 
   /* gone: even the last valid blob cannot sign */

@@ -150,8 +150,9 @@ static void test_session_all_keys_and_create(void **state) {
   h_req_key(e, &w, TKMS_OP_KEY_DESTROY, k);
   h_sign(e, &w, &skey, sid);
   assert_int_equal(h_call(e, &w), TKMS_OK);
-  assert_true(h_has(e, TKMS_F_RECEIPT_SIG));
+  assert_false(h_has(e, TKMS_F_RECEIPT_SIG));
   h_commit(e);
+  assert_true(h_has(e, TKMS_F_RECEIPT_SIG));
 }
 
 static void test_session_expiry(void **state) {
