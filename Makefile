@@ -52,7 +52,7 @@ UNIT_LIB_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 UNIT_LIB_OBJ := $(UNIT_LIB_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
 
 .PHONY: all run check check-unit check-node check-crash check-layering check-format \
-        check-san check-fuzz check-ctime torture fuzz bench format deps node-deps clean help
+        check-san check-fuzz check-ctime check-evm torture fuzz bench format deps node-deps clean help
 .DEFAULT_GOAL := all
 # Keep object files of test programs between runs.
 .SECONDARY:
@@ -114,6 +114,10 @@ check-unit: $(UNIT_BIN)
 check-node: all node-deps
 	TKMS_BUILD=$(BUILD) node --test --test-concurrency=1 tests/integration/
 
+# BN254 keys and signatures by the C code against contracts/ on an in-process EVM (ganache).
+check-evm: all node-deps $(BUILD)/tests/test_bn254_tool
+	TKMS_BUILD=$(BUILD) node --test tests/evm/
+
 check-crash: all node-deps
 	TKMS_BUILD=$(BUILD) node tests/crash/crash.mjs --kills $${CRASH_KILLS:-100}
 
@@ -123,6 +127,7 @@ check: deps
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-fuzz check-ctime
 	@$(MAKE) --no-print-directory check-node
+	@$(MAKE) --no-print-directory check-evm
 	@$(MAKE) --no-print-directory check-crash
 
 check-san:
