@@ -16,7 +16,7 @@ static _Thread_local size_t top;
 static _Thread_local unsigned live;
 
 void *tkms_secmem_alloc(size_t n) {
-  if (n > TKMS_SECMEM_ARENA_BYTES) return NULL;
+  if (n > SIZE_MAX / 2) return NULL; /* keeps the stride arithmetic from overflowing */
   size_t stride = sizeof(block_hdr) + ((n + 15u) & ~(size_t)15u);
   if (arena == NULL) arena = sodium_malloc(TKMS_SECMEM_ARENA_BYTES);
   block_hdr *h;
