@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/txn.h"
 #include "crypto/sethash.h"
 
 int tkms_core_new(const tkms_platform *plat, int init_allowed, tkms_core **out) {
@@ -13,6 +14,7 @@ int tkms_core_new(const tkms_platform *plat, int init_allowed, tkms_core **out) 
   c->plat = *plat;
   c->init_allowed = init_allowed;
   c->busy_ms = TKMS_CORE_BUSY_MS;
+  c->max_nonces = TKMS_MAX_NONCES;
   c->state = TKMS_STATE_UNINITIALISED;
   plat->ops->measurement(plat->ctx, c->measurement);
   /* Writers first: a steady stream of signs must not starve a COMMIT. */

@@ -32,6 +32,7 @@ typedef struct tkms_core {
   tkms_platform plat;
   int init_allowed; /* started with --init: INIT may create a deployment */
   unsigned busy_ms;
+  uint32_t max_nonces; /* live request ids kept for replay protection (TKMS_MAX_NONCES) */
 
   pthread_rwlock_t lock;
   pthread_mutex_t mutation;

@@ -102,13 +102,28 @@ int tkms_tx_del(tkms_op *op, const tkms_rec *r) {
   }
   tx->set = set;
   tx->n_records--;
+  if (r->type == TKMS_REC_NONCE) tx->n_nonce_dels++;
   tkms_fw_rec_del(op->resp, r);
   return TKMS_OK;
 }
 
+static int prune(tkms_op *op, size_t scan, size_t max_del);
+
+/* Live nonces once this transaction commits. */
+static size_t nonces_after(const tkms_op *op) {
+  return tkms_index_count(&op->core->index, TKMS_REC_NONCE) - op->tx->n_nonce_dels;
+}
+
 int tkms_tx_put_nonce(tkms_op *op) {
-  if (tkms_index_count(&op->core->index, TKMS_REC_NONCE) >= TKMS_MAX_NONCES)
-    return tkms_op_fail(op, TKMS_E_LIMIT, "too many recent requests; retry later");
+  if (nonces_after(op) >= op->core->max_nonces) {
+    int st = prune(op, TKMS_PRUNE_FULL_SCAN, TKMS_PRUNE_FULL_DEL);
+    if (st != TKMS_OK) return st;
+    if (nonces_after(op) >= op->core->max_nonces)
+      return tkms_op_fail(op, TKMS_E_LIMIT,
+                          "too many requests within their deadlines (%u); retry when some "
+                          "expire (at most %u s)",
+                          op->core->max_nonces, TKMS_MAX_DEADLINE_WINDOW);
+  }
   tkms_rec *r = tkms_rec_new(0);
   if (r == NULL) return tkms_op_fail(op, TKMS_E_INTERNAL, "out of memory");
   r->type = TKMS_REC_NONCE;
@@ -136,16 +151,21 @@ static int expired(const tkms_rec *r, void *varg) {
   return old && tx_find(a->tx, r) == NULL;
 }
 
-int tkms_tx_prune(tkms_op *op) {
-  const tkms_rec *found[TKMS_PRUNE_PER_TX];
+static int prune(tkms_op *op, size_t scan, size_t max_del) {
+  const tkms_rec *found[TKMS_PRUNE_FULL_DEL];
   prune_arg a = {op->tx, op->now};
-  size_t n = tkms_index_sweep(&op->core->index, &op->core->prune_cursor, TKMS_PRUNE_SCAN, expired,
-                              &a, found, TKMS_PRUNE_PER_TX);
+  if (max_del > TKMS_PRUNE_FULL_DEL) max_del = TKMS_PRUNE_FULL_DEL;
+  size_t n = tkms_index_sweep(&op->core->index, &op->core->prune_cursor, scan, expired, &a, found,
+                              max_del);
   for (size_t i = 0; i < n; i++) {
     int st = tkms_tx_del(op, found[i]);
     if (st != TKMS_OK) return st;
   }
   return TKMS_OK;
+}
+
+int tkms_tx_prune(tkms_op *op) {
+  return prune(op, TKMS_PRUNE_SCAN, TKMS_PRUNE_PER_TX);
 }
 
 int tkms_tx_finish(tkms_op *op) {

@@ -29,6 +29,7 @@ struct tkms_tx {
   size_t n, cap;
   tkms_sethash set;       /* set hash after the change */
   uint32_t n_records;     /* live records after the change */
+  uint32_t n_nonce_dels;  /* nonces this transaction deletes (pruned) */
   uint64_t counter;       /* the manifest's value: P after tkms_tx_finish advanced it */
   tkms_secrets *init_sec; /* INIT: the new hierarchy, installed at commit */
   tkms_deployment init_dep;
@@ -40,9 +41,15 @@ struct tkms_tx {
   char receipt_owner[TKMS_MAX_PRINCIPAL + 1];
 };
 
-#define TKMS_PRUNE_PER_TX 8u       /* expired nonces/sessions deleted per mutation */
-#define TKMS_PRUNE_SCAN 256u       /* index buckets looked at per mutation */
-#define TKMS_MAX_NONCES (1u << 20) /* live request ids: about an hour of mutations */
+#define TKMS_PRUNE_PER_TX 8u /* expired nonces/sessions deleted per mutation */
+#define TKMS_PRUNE_SCAN 256u /* index buckets looked at per mutation */
+#define TKMS_MAX_NONCES                                      \
+  (1u << 20) /* live request ids: about an hour of mutations \
+                (tkms_core.max_nonces; tests lower it) */
+/* When the nonce store is full, a mutation first prunes harder than usual: this
+ * many buckets scanned and records deleted at most. */
+#define TKMS_PRUNE_FULL_SCAN 65536u
+#define TKMS_PRUNE_FULL_DEL 64u
 
 /* Starts op->tx. Returns TKMS_OK or a status (op_fail'ed). */
 int tkms_tx_begin(tkms_op *op);
@@ -51,7 +58,10 @@ int tkms_tx_begin(tkms_op *op);
 int tkms_tx_seal_put(tkms_op *op, tkms_rec *r, const uint8_t *secret);
 /* Deletes the live record r. Returns TKMS_OK or a status. */
 int tkms_tx_del(tkms_op *op, const tkms_rec *r);
-/* Records op->request_id as a nonce (replay protection). */
+/* Records op->request_id as a nonce (replay protection). If the store of live
+ * nonces is full it first deletes expired ones (so a burst that filled it cannot
+ * wedge the deployment once the burst's deadlines have passed); only if none
+ * has expired is the request refused with TKMS_E_LIMIT. */
 int tkms_tx_put_nonce(tkms_op *op);
 /* Deletes up to TKMS_PRUNE_PER_TX expired nonces and sessions. */
 int tkms_tx_prune(tkms_op *op);
