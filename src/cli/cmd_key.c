@@ -30,7 +30,7 @@ static const char usage_text[] =
     "       tkms key list (--owner PRINCIPAL | --account FILE) [--limit N] [--cursor C]\n"
     "       tkms key get ID\n"
     "       tkms key sign ID --account FILE --mode digest|personal|message\n"
-    "                        (--data STRING | --hex 0x… | --file PATH)\n"
+    "                        (--data STRING | --hex 0x… | --file PATH) [--key-version N]\n"
     "       tkms key rotate ID --account FILE\n"
     "       tkms key destroy ID --account FILE [--receipt-out FILE]\n"
     "\n"
@@ -44,7 +44,10 @@ static const char usage_text[] =
     "\n"
     "--owner defaults to the account's principal (eoa:0x… or ed25519:0x…).\n"
     "Sign modes: digest (32-byte payload) and personal (EIP-191) for secp256k1 keys,\n"
-    "message for ed25519 keys. --receipt-out saves the deletion receipt together with\n"
+    "message for ed25519 keys. A sign request is signed for one key version: the\n"
+    "current one (asked from the service) unless --key-version names it; after a\n"
+    "rotation the service refuses a request signed for another version.\n"
+    "--receipt-out saves the deletion receipt together with\n"
     "its EIP-712 domain, so `tkms receipt verify` can check it offline.\n"
     "Answers are printed as JSON; errors go to stderr with a non-zero exit.\n";
 
@@ -328,17 +331,43 @@ static int read_payload(const char *data, const char *hex, const char *file, uin
   return 0;
 }
 
+/* The current version of key id_hex, as the service reports it. */
+static int current_version(const tkms_cli_common *c, const char *id_hex, uint64_t *version) {
+  char path[64];
+  snprintf(path, sizeof path, "/v1/keys/%s", id_hex);
+  tkms_cli_response r;
+  if (tkms_cli_http(c->url, "GET", path, NULL, &r) != 0) return -1;
+  int rc = -1;
+  json_t *v = json_object_get(r.json, "version");
+  if (r.status != 200) {
+    tkms_cli_print_error(&r);
+  } else if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+             json_integer_value(v) > (json_int_t)UINT32_MAX) {
+    fprintf(stderr, "tkms: the service's answer for key %s has no valid version\n", id_hex);
+  } else {
+    *version = (uint64_t)json_integer_value(v);
+    rc = 0;
+  }
+  tkms_cli_response_free(&r);
+  return rc;
+}
+
 static int cmd_sign(tkms_cli_common *c, int argc, char **argv) {
-  const char *account = NULL, *mode = NULL, *data = NULL, *hex = NULL, *file = NULL;
+  const char *account = NULL, *mode = NULL, *data = NULL, *hex = NULL, *file = NULL,
+             *key_version = NULL;
   int dry_run = 0, help = 0;
-  const tkms_cli_opt opts[] = {{"account", &account, NULL}, {"mode", &mode, NULL},
-                               {"data", &data, NULL},       {"hex", &hex, NULL},
-                               {"file", &file, NULL},       {"dry-run", NULL, &dry_run}};
+  const tkms_cli_opt opts[] = {{"account", &account, NULL},
+                               {"mode", &mode, NULL},
+                               {"data", &data, NULL},
+                               {"hex", &hex, NULL},
+                               {"file", &file, NULL},
+                               {"dry-run", NULL, &dry_run},
+                               {"key-version", &key_version, NULL}};
   char *pos[2];
   size_t n_pos = 0;
   uint8_t id[KEY_ID_BYTES];
   char id_hex[KEY_ID_HEX], path[64];
-  if (tkms_cli_args_parse(argc, argv, opts, 6, pos, 2, &n_pos, c, &help) != 0)
+  if (tkms_cli_args_parse(argc, argv, opts, 7, pos, 2, &n_pos, c, &help) != 0)
     return usage(stderr, TKMS_CLI_EXIT_USAGE);
   if (help) return usage(stdout, TKMS_CLI_EXIT_OK);
   if (one_key_id(pos, n_pos, id, id_hex) != 0) return usage(stderr, TKMS_CLI_EXIT_USAGE);
@@ -346,6 +375,10 @@ static int cmd_sign(tkms_cli_common *c, int argc, char **argv) {
   if (mode == NULL || (strcmp(mode, "digest") != 0 && strcmp(mode, "personal") != 0 &&
                        strcmp(mode, "message") != 0))
     return usage_error("key sign needs --mode digest, personal or message");
+  unsigned long long vv = 0;
+  if (key_version != NULL && tkms_cli_parse_u64(key_version, 1, UINT32_MAX, &vv) != 0)
+    return usage_error("--key-version must be a key version (1 .. 4294967295)");
+  uint64_t version = vv;
 
   uint8_t *payload = NULL;
   size_t payload_len = 0;
@@ -356,20 +389,25 @@ static int cmd_sign(tkms_cli_common *c, int argc, char **argv) {
     free(payload);
     return usage_error("--mode digest signs exactly 32 bytes (give them with --hex)");
   }
+  if (key_version == NULL && current_version(c, id_hex, &version) != 0) {
+    free(payload);
+    return TKMS_CLI_EXIT_FAIL;
+  }
 
   int rc = TKMS_CLI_EXIT_FAIL;
   signer s;
   char *payload_hex = malloc(2 * payload_len + 3);
   if (payload_hex != NULL && signer_init(c, account, &s) == 0) {
     tkms_hex_encode(payload, payload_len, payload_hex);
-    tkms_cli_value vals[] = {tkms_cli_value_bytes(id, KEY_ID_BYTES), tkms_cli_value_str(mode),
-                             tkms_cli_value_bytes(payload, payload_len),
-                             tkms_cli_value_bytes(s.env.request_id, 32),
-                             tkms_cli_value_uint(s.env.deadline)};
-    json_t *body = json_pack("{s:s, s:s}", "mode", mode, "payload", payload_hex);
+    tkms_cli_value vals[] = {
+        tkms_cli_value_bytes(id, KEY_ID_BYTES),     tkms_cli_value_str(mode),
+        tkms_cli_value_bytes(payload, payload_len), tkms_cli_value_uint(version),
+        tkms_cli_value_bytes(s.env.request_id, 32), tkms_cli_value_uint(s.env.deadline)};
+    json_t *body = json_pack("{s:s, s:s, s:I}", "mode", mode, "payload", payload_hex, "version",
+                             (json_int_t)version);
     snprintf(path, sizeof path, "/v1/keys/%s/sign", id_hex);
     if (body != NULL)
-      rc = sign_and_send(c, &s, TKMS_RT_SIGN, vals, 5, body, "POST", path, dry_run, -1, NULL);
+      rc = sign_and_send(c, &s, TKMS_RT_SIGN, vals, 6, body, "POST", path, dry_run, -1, NULL);
     json_decref(body);
     tkms_cli_account_free(&s.account);
   }

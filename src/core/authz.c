@@ -25,6 +25,7 @@ static const struct {
     {"keyId", TKMS_F_KEY_ID, "key_id"},
     {"mode", TKMS_F_SIGN_MODE, "mode"},
     {"payload", TKMS_F_PAYLOAD, "payload"},
+    {"version", TKMS_F_VERSION, "version"},
     {"sessionKey", TKMS_F_SESSION_KEY, "session_key"},
     {"operations", TKMS_F_SCOPE_OP, "operations"},
     {"keyIds", TKMS_F_SCOPE_KEY, "key_ids"},

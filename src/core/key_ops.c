@@ -63,8 +63,21 @@ int tkms_key_sign_parse(tkms_op *op) {
   if (tkms_frame_count(op->req, TKMS_F_BLOB) != 1 ||
       tkms_frame_get(op->req, TKMS_F_BLOB, &op->blob, &op->blob_len) != 0)
     return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "F_BLOB (the key's sealed record) is required");
+  const uint8_t *v;
+  size_t vn;
+  if (tkms_frame_count(op->req, TKMS_F_VERSION) != 1 ||
+      tkms_frame_get(op->req, TKMS_F_VERSION, &v, &vn) != 0 || vn != 4)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST,
+                        "version (the key version to sign with) is required");
+  uint32_t version = tkms_be32_get(v);
   int st = tkms_key_ref_parse(op);
   if (st != TKMS_OK) return st;
+  /* The owner signs for one version: after a rotation an old request must not
+   * silently sign with the new secret (nor the other way round). */
+  if (version != op->key->version)
+    return tkms_op_fail(op, TKMS_E_WRONG_VERSION,
+                        "the request was signed for version %u; the key is at version %u", version,
+                        op->key->version);
   if (!tkms_mode_allowed(op->key->u.key.key_type, op->mode))
     return tkms_op_fail(op, TKMS_E_UNSUPPORTED, "mode %s is not available for %s keys", s,
                         tkms_keytype_name(op->key->u.key.key_type));

@@ -215,8 +215,9 @@ int tkms_core_request(tkms_host *h, tkms_fw *w, tkms_reply *rep, tkms_resp *resp
     return -1;
   }
   if (rep->f.status != TKMS_OK) {
+    int status = rep->f.status;
     refusal(rep, resp);
-    return -1;
+    return status;
   }
   return 0;
 }

@@ -280,7 +280,8 @@ void tkms_route_key_get(tkms_req *req, tkms_resp *resp) {
 /* ---- POST /v1/keys/{id}/sign ------------------------------------------------------ */
 
 void tkms_route_key_sign(tkms_req *req, tkms_resp *resp) {
-  static const char *const fields[] = {"mode", "payload", TKMS_ENVELOPE_FIELDS, "session_id"};
+  static const char *const fields[] = {"mode", "payload", "version", TKMS_ENVELOPE_FIELDS,
+                                       "session_id"};
   uint8_t id[16];
   tkms_key_meta k;
   json_t *body;
@@ -289,6 +290,7 @@ void tkms_route_key_sign(tkms_req *req, tkms_resp *resp) {
   tkms_json_err e = {0};
   const char *mode;
   size_t plen;
+  uint64_t want_version;
   uint8_t *payload = malloc(TKMS_MAX_PAYLOAD);
   if (payload == NULL) {
     json_decref(body);
@@ -296,8 +298,13 @@ void tkms_route_key_sign(tkms_req *req, tkms_resp *resp) {
     return;
   }
   if (tkms_json_str(body, "mode", 1, 16, &mode, &e) != 0 ||
-      tkms_json_hex(body, "payload", 1, 0, TKMS_MAX_PAYLOAD, payload, &plen, &e) != 0) {
+      tkms_json_hex(body, "payload", 1, 0, TKMS_MAX_PAYLOAD, payload, &plen, &e) != 0 ||
+      tkms_json_u64(body, "version", 1, &want_version, &e) != 0) {
     tkms_resp_json_error(resp, &e);
+    goto out;
+  }
+  if (want_version == 0 || want_version > UINT32_MAX) {
+    tkms_resp_error(resp, 400, "bad_request", "version must be a key version (1 .. 2^32-1)");
     goto out;
   }
   if (lookup(req->host, id, 1, &k, resp) != 0) goto out;
@@ -324,6 +331,7 @@ void tkms_route_key_sign(tkms_req *req, tkms_resp *resp) {
     tkms_fw_bytes(&w, TKMS_F_KEY_ID, id, sizeof id);
     tkms_fw_str(&w, TKMS_F_SIGN_MODE, mode);
     tkms_fw_bytes(&w, TKMS_F_PAYLOAD, payload, plen);
+    tkms_fw_u32(&w, TKMS_F_VERSION, (uint32_t)want_version);
     tkms_fw_bytes(&w, TKMS_F_BLOB, blob, blen);
     tkms_store_free(blob, blen);
     if (tkms_envelope_parse(body, &w, 1, NULL, &e) != 0) {
@@ -334,7 +342,7 @@ void tkms_route_key_sign(tkms_req *req, tkms_resp *resp) {
     rc = tkms_core_request(req->host, &w, &rep, resp);
     tkms_fw_free(&w);
     if (rc != 0) {
-      if (resp->status == 409) continue; /* stale_record: re-read the current blob */
+      if (rc == TKMS_E_STALE_RECORD) continue; /* a rotation raced us: re-read the blob */
       goto out;
     }
     uint8_t sig[65];

@@ -33,8 +33,9 @@ void tkms_resp_json_error(tkms_resp *resp, const tkms_json_err *e);
 void tkms_resp_store_error(tkms_resp *resp, int store_rc);
 
 /* One non-mutating exchange with the core on a borrowed channel. Finishes w.
- * Returns 0 with rep holding an OK answer, or -1 with resp set (core refusal
- * mapped through errors.c, or 503 when the core is unavailable). */
+ * Returns 0 with rep holding an OK answer; otherwise resp is set and the return
+ * is the core's refusal (a TKMS_E_* status > 0, mapped through errors.c) or -1
+ * (503 when the core is unavailable, or the request could not be built). */
 int tkms_core_request(tkms_host *h, tkms_fw *w, tkms_reply *rep, tkms_resp *resp);
 /* The same for a two-phase mutation (mutation.h). Returns 0 (committed,
  * rep holds the result) or -1 with resp set. */

@@ -59,8 +59,9 @@ enum {
   /* key operations: each carries the authorisation fields below */
   TKMS_OP_KEY_CREATE = 0x10,     /* F_KEY_TYPE F_OWNER + auth -> prepared tx +
                                        F_KEY_ID F_VERSION F_PUBKEY [F_ADDRESS] F_TIME */
-  TKMS_OP_KEY_SIGN = 0x11,       /* F_KEY_ID F_SIGN_MODE F_PAYLOAD F_BLOB (the blob part
-                                       of the key's current record, from storage) + auth
+  TKMS_OP_KEY_SIGN = 0x11,       /* F_KEY_ID F_SIGN_MODE F_PAYLOAD F_VERSION (the version
+                                       the owner signed for) F_BLOB (the blob part of the
+                                       key's current record, from storage) + auth
                                        -> F_SIGNATURE F_VERSION (not a mutation) */
   TKMS_OP_KEY_ROTATE = 0x12,     /* F_KEY_ID + auth -> prepared tx + F_KEY_ID
                                        F_VERSION F_PUBKEY [F_ADDRESS] F_TIME */
@@ -170,6 +171,7 @@ enum {
   TKMS_E_ROLLBACK = 19,         /* startup: manifest older than the counter */
   TKMS_E_TAMPERED = 20,         /* startup: records do not match the manifest */
   TKMS_E_INTERNAL = 21,         /* 500 internal */
+  TKMS_E_WRONG_VERSION = 22,    /* 409 version_mismatch: signed for another key version */
   TKMS_E__COUNT
 };
 

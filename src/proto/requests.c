@@ -5,11 +5,9 @@
 
 static const tkms_eip712_field create_key[] = {
     {"keyType", "string"}, {"owner", "string"}, {"requestId", "bytes32"}, {"deadline", "uint64"}};
-static const tkms_eip712_field sign[] = {{"keyId", "bytes16"},
-                                         {"mode", "string"},
-                                         {"payload", "bytes"},
-                                         {"requestId", "bytes32"},
-                                         {"deadline", "uint64"}};
+static const tkms_eip712_field sign[] = {{"keyId", "bytes16"},     {"mode", "string"},
+                                         {"payload", "bytes"},     {"version", "uint32"},
+                                         {"requestId", "bytes32"}, {"deadline", "uint64"}};
 static const tkms_eip712_field rotate_key[] = {
     {"keyId", "bytes16"}, {"requestId", "bytes32"}, {"deadline", "uint64"}};
 static const tkms_eip712_field destroy_key[] = {
@@ -30,7 +28,9 @@ const tkms_eip712_request_type tkms_eip712_request_types[TKMS_RT__COUNT] = {
         {"CreateKey", "CreateKey(string keyType,string owner,bytes32 requestId,uint64 deadline)",
          "POST /v1/keys", create_key, N(create_key)},
     [TKMS_RT_SIGN] =
-        {"Sign", "Sign(bytes16 keyId,string mode,bytes payload,bytes32 requestId,uint64 deadline)",
+        {"Sign",
+         "Sign(bytes16 keyId,string mode,bytes payload,uint32 version,bytes32 requestId,"
+         "uint64 deadline)",
          "POST /v1/keys/{id}/sign", sign, N(sign)},
     [TKMS_RT_ROTATE_KEY] = {"RotateKey",
                             "RotateKey(bytes16 keyId,bytes32 requestId,uint64 deadline)",

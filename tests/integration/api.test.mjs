@@ -32,7 +32,7 @@ after(async () => {
 const DOC_TYPES = {
   EIP712Domain: 'EIP712Domain(string name,string version,bytes32 salt)',
   CreateKey: 'CreateKey(string keyType,string owner,bytes32 requestId,uint64 deadline)',
-  Sign: 'Sign(bytes16 keyId,string mode,bytes payload,bytes32 requestId,uint64 deadline)',
+  Sign: 'Sign(bytes16 keyId,string mode,bytes payload,uint32 version,bytes32 requestId,uint64 deadline)',
   RotateKey: 'RotateKey(bytes16 keyId,bytes32 requestId,uint64 deadline)',
   DestroyKey: 'DestroyKey(bytes16 keyId,bytes32 requestId,uint64 deadline)',
   OpenSession:

@@ -173,7 +173,7 @@ describe('tkms CLI offline', () => {
 
     const cases = [
       [['key', 'create', '--type', 'secp256k1'], 'CreateKey', 'POST', '/v1/keys'],
-      [['key', 'sign', keyId, '--mode', 'personal', '--data', 'hello'], 'Sign', 'POST', `/v1/keys/${keyId}/sign`],
+      [['key', 'sign', keyId, '--mode', 'personal', '--data', 'hello', '--key-version', '3'], 'Sign', 'POST', `/v1/keys/${keyId}/sign`],
       [['key', 'rotate', keyId], 'RotateKey', 'POST', `/v1/keys/${keyId}/rotate`],
       [['key', 'destroy', keyId], 'DestroyKey', 'DELETE', `/v1/keys/${keyId}`],
     ];
@@ -208,6 +208,8 @@ describe('tkms CLI offline', () => {
           assert.equal(d.body.payload, hex(Buffer.from('hello')));
           assert.equal(d.typed_data.message.payload, d.body.payload);
           assert.equal(d.typed_data.message.keyId, keyId);
+          assert.equal(d.typed_data.message.version, 3);
+          assert.equal(d.body.version, 3);
         }
       }
     }
@@ -215,7 +217,7 @@ describe('tkms CLI offline', () => {
     const payloadFile = path.join(dir, 'payload.bin');
     fs.writeFileSync(payloadFile, 'hello');
     for (const src of [['--hex', hex(Buffer.from('hello'))], ['--file', payloadFile]]) {
-      const { json: d } = await ok(['key', 'sign', keyId, '--account', eoaFile, '--mode', 'personal', ...src, ...pin]);
+      const { json: d } = await ok(['key', 'sign', keyId, '--account', eoaFile, '--mode', 'personal', ...src, '--key-version', '1', ...pin]);
       assert.equal(d.body.payload, hex(Buffer.from('hello')));
     }
     // digest mode needs exactly 32 bytes; exactly one payload source.
@@ -388,6 +390,10 @@ describe('tkms CLI against a running service', () => {
     r = await run(['key', 'sign', key.key_id, '--account', acctFile, '--mode', 'personal', '--data', 'hello']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(ethers.verifyMessage('hello', r.json.signature).toLowerCase(), newAddress);
+    // a request signed for the old version is refused, not signed with the new key
+    r = await run(['key', 'sign', key.key_id, '--account', acctFile, '--mode', 'personal', '--data', 'hello', '--key-version', '1']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /version_mismatch/);
 
     // destroy: a receipt file that already exists is refused before anything happens
     const receiptFile = path.join(dir, 'receipt.json');

@@ -74,11 +74,12 @@ static void test_sign_vector(void **state) {
   tkms_fw_bytes(&w, TKMS_F_KEY_ID, kid, 16);
   tkms_fw_str(&w, TKMS_F_SIGN_MODE, "personal");
   tkms_fw_bytes(&w, TKMS_F_PAYLOAD, "hello", 5);
+  tkms_fw_u32(&w, TKMS_F_VERSION, 7);
   tkms_fw_bytes(&w, TKMS_F_REQUEST_ID, rid, 32);
   tkms_fw_u64(&w, TKMS_F_DEADLINE, DEADLINE);
   tkms_fw_bytes(&w, TKMS_F_BLOB, "not signed", 10); /* not part of the struct */
   hash_of(&w, TKMS_RT_SIGN, sh);
-  unhex("0xa2e67d3721ac71eeb438a1e66760c56d825d3d429e29a927528b961d0ff67ecc", want, 32);
+  unhex("0x5a1d4e9507219a928287c76d257ddc09d52b17c17b2a082f6c345ea6de2482d1", want, 32);
   assert_memory_equal(sh, want, 32);
 }
 

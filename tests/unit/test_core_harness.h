@@ -505,12 +505,19 @@ static H_UNUSED void h_req_key(h_env *e, tkms_fw *w, uint16_t op, const uint8_t 
   h_envelope(e, w, NULL, h_now + 60);
 }
 
+/* The version of the key's record in the host's store (1 if there is none). */
+static H_UNUSED uint32_t h_key_version(h_env *e, const uint8_t key_id[16]) {
+  h_rec *r = h_store_find(e, TKMS_REC_KEY, key_id, 16);
+  return r != NULL ? r->version : 1;
+}
+
 static H_UNUSED void h_req_sign(h_env *e, tkms_fw *w, const uint8_t key_id[16], const char *mode,
                                 const uint8_t *payload, size_t len) {
   h_begin(w, TKMS_OP_KEY_SIGN);
   tkms_fw_bytes(w, TKMS_F_KEY_ID, key_id, 16);
   tkms_fw_str(w, TKMS_F_SIGN_MODE, mode);
   tkms_fw_bytes(w, TKMS_F_PAYLOAD, payload, len);
+  tkms_fw_u32(w, TKMS_F_VERSION, h_key_version(e, key_id));
   h_envelope(e, w, NULL, h_now + 60);
   h_rec *r = h_store_find(e, TKMS_REC_KEY, key_id, 16);
   if (r != NULL) tkms_fw_bytes(w, TKMS_F_BLOB, r->blob, r->blob_len);

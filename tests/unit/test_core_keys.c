@@ -97,11 +97,34 @@ static void test_eoa_secp_lifecycle(void **state) {
   tkms_fw_bytes(&w, TKMS_F_KEY_ID, key_id, 16);
   tkms_fw_str(&w, TKMS_F_SIGN_MODE, "digest");
   tkms_fw_bytes(&w, TKMS_F_PAYLOAD, d, 32);
+  tkms_fw_u32(&w, TKMS_F_VERSION, h_key_version(e, key_id));
   h_envelope(e, &w, NULL, h_now + 60);
   tkms_fw_bytes(&w, TKMS_F_BLOB, old_blob, old_len);
   h_sign(e, &w, &owner, NULL);
   h_refused(e, &w, TKMS_E_STALE_RECORD, &before);
   free(old_blob);
+
+  /* A request the owner signed for version 1 does not sign with version 2's
+   * secret, even with the current blob; a request without a version is malformed. */
+  h_rec *cur = h_store_find(e, TKMS_REC_KEY, key_id, 16);
+  for (int with_version = 1; with_version >= 0; with_version--) {
+    h_begin(&w, TKMS_OP_KEY_SIGN);
+    tkms_fw_bytes(&w, TKMS_F_KEY_ID, key_id, 16);
+    tkms_fw_str(&w, TKMS_F_SIGN_MODE, "digest");
+    tkms_fw_bytes(&w, TKMS_F_PAYLOAD, d, 32);
+    if (with_version) tkms_fw_u32(&w, TKMS_F_VERSION, 1);
+    h_envelope(e, &w, NULL, h_now + 60);
+    tkms_fw_bytes(&w, TKMS_F_BLOB, cur->blob, cur->blob_len);
+    if (with_version) {
+      h_sign(e, &w, &owner, NULL);
+      h_refused(e, &w, TKMS_E_WRONG_VERSION, &before);
+      assert_non_null(strstr(e->err, "signed for version 1; the key is at version 2"));
+    } else {
+      tkms_fw_bytes(&w, TKMS_F_AUTH_SIG, d, 32);
+      h_refused(e, &w, TKMS_E_BAD_REQUEST, &before);
+      assert_non_null(strstr(e->err, "version"));
+    }
+  }
 
   /* destroy: a receipt signed by the deployment identity */
   h_rec *last = h_store_find(e, TKMS_REC_KEY, key_id, 16);
@@ -252,6 +275,7 @@ static void test_refusals(void **state) {
   tkms_fw_bytes(&w, TKMS_F_KEY_ID, key_id, 16);
   tkms_fw_str(&w, TKMS_F_SIGN_MODE, "digest");
   tkms_fw_bytes(&w, TKMS_F_PAYLOAD, d, 32);
+  tkms_fw_u32(&w, TKMS_F_VERSION, h_key_version(e, key_id));
   h_envelope(e, &w, NULL, h_now - 1);
   h_rec *kr = h_store_find(e, TKMS_REC_KEY, key_id, 16);
   tkms_fw_bytes(&w, TKMS_F_BLOB, kr->blob, kr->blob_len);
@@ -331,6 +355,7 @@ static void test_refusals(void **state) {
   tkms_fw_bytes(&w, TKMS_F_KEY_ID, key_id, 16);
   tkms_fw_str(&w, TKMS_F_SIGN_MODE, "digest");
   tkms_fw_bytes(&w, TKMS_F_PAYLOAD, d, 32);
+  tkms_fw_u32(&w, TKMS_F_VERSION, h_key_version(e, key_id));
   h_envelope(e, &w, NULL, h_now + 60);
   h_sig_for(e->domain, &w, &owner, sig);
   tkms_fw_free(&w);
@@ -339,6 +364,7 @@ static void test_refusals(void **state) {
   tkms_fw_bytes(&w, TKMS_F_KEY_ID, key_id, 16);
   tkms_fw_str(&w, TKMS_F_SIGN_MODE, "digest");
   tkms_fw_bytes(&w, TKMS_F_PAYLOAD, d2, 32);
+  tkms_fw_u32(&w, TKMS_F_VERSION, h_key_version(e, key_id));
   h_envelope(e, &w, NULL, h_now + 60);
   tkms_fw_bytes(&w, TKMS_F_BLOB, kr->blob, kr->blob_len);
   tkms_fw_bytes(&w, TKMS_F_AUTH_SIG, sig, 65);
@@ -349,6 +375,7 @@ static void test_refusals(void **state) {
   tkms_fw_bytes(&w, TKMS_F_KEY_ID, key_id, 16);
   tkms_fw_str(&w, TKMS_F_SIGN_MODE, "digest");
   tkms_fw_bytes(&w, TKMS_F_PAYLOAD, d, 32);
+  tkms_fw_u32(&w, TKMS_F_VERSION, h_key_version(e, key_id));
   h_envelope(e, &w, NULL, h_now);
   tkms_fw_bytes(&w, TKMS_F_BLOB, kr->blob, kr->blob_len);
   h_sign(e, &w, &owner, NULL);
@@ -425,6 +452,7 @@ static void test_malformed_requests(void **state) {
   h_begin(&w, TKMS_OP_KEY_SIGN);
   tkms_fw_bytes(&w, TKMS_F_KEY_ID, key_id, 16);
   tkms_fw_bytes(&w, TKMS_F_PAYLOAD, d, 32);
+  tkms_fw_u32(&w, TKMS_F_VERSION, h_key_version(e, key_id));
   h_envelope(e, &w, NULL, h_now + 60);
   tkms_fw_bytes(&w, TKMS_F_AUTH_SIG, d, 32);
   h_refused(e, &w, TKMS_E_BAD_REQUEST, &before);
@@ -434,6 +462,7 @@ static void test_malformed_requests(void **state) {
   tkms_fw_bytes(&w, TKMS_F_KEY_ID, key_id, 15);
   tkms_fw_str(&w, TKMS_F_SIGN_MODE, "digest");
   tkms_fw_bytes(&w, TKMS_F_PAYLOAD, d, 32);
+  tkms_fw_u32(&w, TKMS_F_VERSION, h_key_version(e, key_id));
   tkms_fw_bytes(&w, TKMS_F_BLOB, d, 32);
   h_envelope(e, &w, NULL, h_now + 60);
   tkms_fw_bytes(&w, TKMS_F_AUTH_SIG, d, 32);
@@ -442,6 +471,7 @@ static void test_malformed_requests(void **state) {
   tkms_fw_bytes(&w, TKMS_F_KEY_ID, key_id, 16);
   tkms_fw_str(&w, TKMS_F_SIGN_MODE, "digest");
   tkms_fw_bytes(&w, TKMS_F_PAYLOAD, d, 32);
+  tkms_fw_u32(&w, TKMS_F_VERSION, h_key_version(e, key_id));
   h_envelope(e, &w, NULL, h_now + 60);
   h_sign(e, &w, &owner, NULL);
   h_refused(e, &w, TKMS_E_BAD_REQUEST, &before); /* no F_BLOB */
@@ -489,6 +519,7 @@ static void test_stale_and_moved_blobs(void **state) {
   tkms_fw_bytes(&w, TKMS_F_KEY_ID, b, 16);
   tkms_fw_str(&w, TKMS_F_SIGN_MODE, "digest");
   tkms_fw_bytes(&w, TKMS_F_PAYLOAD, d, 32);
+  tkms_fw_u32(&w, TKMS_F_VERSION, h_key_version(e, b));
   h_envelope(e, &w, NULL, h_now + 60);
   tkms_fw_bytes(&w, TKMS_F_BLOB, ra->blob, ra->blob_len);
   h_sign(e, &w, &owner, NULL);
@@ -620,6 +651,41 @@ static void test_nonce_pruning(void **state) {
   }
   assert_true(tkms_index_count(&e->core->index, TKMS_REC_NONCE) <= 1);
   /* the store followed the deletions: a restart loads a consistent set */
+  assert_int_equal(h_restart(e), TKMS_OK);
+}
+
+/* A full nonce store refuses mutations only while every stored request id is
+ * still within its deadline: once they expire the next mutation prunes before
+ * it counts, so a burst cannot wedge the deployment (it used to: refused
+ * mutations never pruned, and only mutations prune). */
+static void test_nonce_store_full(void **state) {
+  h_env *e = *state;
+  h_signer owner;
+  h_signer_eoa(&owner, 1);
+  uint8_t k[16];
+  e->core->max_nonces = 3;
+  for (int i = 0; i < 3; i++) h_create(e, &owner, "ed25519", k, NULL);
+  assert_int_equal(tkms_index_count(&e->core->index, TKMS_REC_NONCE), 3);
+  h_snap before;
+  h_snap_take(e, &before);
+  tkms_fw w;
+  h_req_create(e, &w, owner.text, "ed25519");
+  h_sign(e, &w, &owner, NULL);
+  h_refused(e, &w, TKMS_E_LIMIT, &before);
+  assert_non_null(strstr(e->err, "too many requests within their deadlines"));
+  /* still full a second later: the limit is real, not a wedge */
+  h_now += 1;
+  h_req_create(e, &w, owner.text, "ed25519");
+  h_sign(e, &w, &owner, NULL);
+  h_refused(e, &w, TKMS_E_LIMIT, &before);
+  /* past the deadlines: the next mutation makes room and succeeds */
+  h_now += 61;
+  h_create(e, &owner, "ed25519", k, NULL);
+  assert_true(tkms_index_count(&e->core->index, TKMS_REC_NONCE) <= 3);
+  for (int i = 0; i < 4; i++) {
+    h_now += 61;
+    h_create(e, &owner, "ed25519", k, NULL);
+  }
   assert_int_equal(h_restart(e), TKMS_OK);
 }
 
@@ -780,6 +846,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_stale_and_moved_blobs, setup, teardown),
       cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
       cmocka_unit_test_setup_teardown(test_nonce_pruning, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_nonce_store_full, setup, teardown),
       cmocka_unit_test_setup_teardown(test_transaction_protocol, setup, teardown),
       cmocka_unit_test_setup_teardown(test_attest, setup, teardown),
       cmocka_unit_test_setup_teardown(test_damaged_frames, setup, teardown),

@@ -187,8 +187,10 @@ export class Client {
     return { method: 'POST', path: '/v1/keys', ...r };
   }
 
+  /** opts.version: the key version the request is signed for (default: the current one, asked from the service). */
   async buildSign(signer, keyId, mode, payload, opts = {}) {
-    const r = await this.envelope(signer, 'Sign', { keyId, mode, payload }, { mode, payload }, opts);
+    const version = opts.version ?? (await this.currentVersion(keyId));
+    const r = await this.envelope(signer, 'Sign', { keyId, mode, payload, version }, { mode, payload, version }, opts);
     return { method: 'POST', path: `/v1/keys/${keyId}/sign`, ...r };
   }
 
@@ -245,6 +247,11 @@ export class Client {
   }
   async revokeSession(signer, sessionId, opts = {}) {
     return this.send(await this.buildRevokeSession(signer, sessionId, opts));
+  }
+  /** The key's current version as GET /v1/keys/{id} reports it (1 for an unknown key, so refusals stay testable). */
+  async currentVersion(keyId) {
+    const r = await this.getKey(keyId);
+    return r.status === 200 ? r.json.version : 1;
   }
   getKey(keyId) {
     return this.raw('GET', `/v1/keys/${keyId}`);
