@@ -14,19 +14,14 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import solc from 'solc';
-import ganache from 'ganache';
-import { AbiCoder, BrowserProvider, ContractFactory, TypedDataEncoder, id, keccak256, solidityPackedKeccak256 } from 'ethers';
+import { join } from 'node:path';
+import { TypedDataEncoder, id, solidityPackedKeccak256 } from 'ethers';
 import { bn254 } from '@noble/curves/bn254';
+import { ROOT, P, R, deployChain, hashToG1Noble, registrationGamma, signatureGamma, fromG1, fromG2 } from './lib/chain.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { Fp } = bn254.fields;
-const P = Fp.ORDER;
-const R = bn254.fields.Fr.ORDER;
 
 // ---- the C side ----
 function buildTool() {
@@ -61,9 +56,6 @@ const g2 = (hex) => ({ X: [word(hex, 0), word(hex, 1)], Y: [word(hex, 2), word(h
 const g1hex = (p) => w(p.X) + w(p.Y);
 const g2hex = (q) => w(q.X[0]) + w(q.X[1]) + w(q.Y[0]) + w(q.Y[1]);
 const b32 = (n) => '0x' + w(n);
-// ethers Results (structs) back to plain BigInt objects
-const fromG1 = (r) => ({ X: r[0], Y: r[1] });
-const fromG2 = (r) => ({ X: [r[0][0], r[0][1]], Y: [r[1][0], r[1][1]] });
 
 // ---- deterministic randomness ----
 const SEED = process.env.EVM_SEED || createHash('sha256').update(`${Date.now()}:${process.pid}`).digest('hex').slice(0, 16);
@@ -99,65 +91,19 @@ function cChallengeCheck(gamma, sigma, pk, h, pk2) {
   return cPairing(g1(left), g2(negG2), g1(right), pk2);
 }
 
-// BN254.sol hashToG1 in JavaScript over @noble/curves' field (as in bn254_diff.test.mjs).
-function hashToG1Noble(h) {
-  let x = h % P;
-  for (;;) {
-    const beta = Fp.add(Fp.mul(Fp.sqr(x), x), 3n);
-    const y = Fp.pow(beta, (P + 1n) / 4n);
-    if (Fp.eql(Fp.sqr(y), beta)) return { X: x, Y: y };
-    x = Fp.add(x, 1n);
-  }
-}
-
-const abi = AbiCoder.defaultAbiCoder();
-const u256s = (n) => Array(n).fill('uint256');
-const registrationGamma = (s, pk, pk2, h) =>
-  BigInt(keccak256(abi.encode(u256s(10), [s.X, s.Y, pk.X, pk.Y, pk2.X[0], pk2.X[1], pk2.Y[0], pk2.Y[1], h.X, h.Y]))) % R;
-const signatureGamma = (msgHash, apk, apkG2, s) =>
-  BigInt(keccak256(abi.encode(['bytes32', ...u256s(8)],
-    [msgHash, apk.X, apk.Y, apkG2.X[0], apkG2.X[1], apkG2.Y[0], apkG2.Y[1], s.X, s.Y]))) % R;
-
 // ---- the chain ----
 const CHAIN_ID = 17000 + Number(rand256() % 1000n); // any id: the domain must use block.chainid
 
-function compile() {
-  const input = {
-    language: 'Solidity',
-    sources: { 'BN254Registration.sol': { content: readFileSync(join(ROOT, 'contracts/BN254Registration.sol'), 'utf8') } },
-    settings: {
-      evmVersion: 'shanghai', // ganache 7.9 knows no later fork
-      optimizer: { enabled: true, runs: 200 },
-      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
-    },
-  };
-  const out = JSON.parse(solc.compile(JSON.stringify(input)));
-  const problems = (out.errors || []).filter((e) => e.severity === 'error' || e.type === 'Warning');
-  assert.deepEqual(problems.map((e) => e.formattedMessage), [], 'solc reported problems');
-  const k = out.contracts['BN254Registration.sol'].BN254Registration;
-  return { abi: k.abi, bytecode: '0x' + k.evm.bytecode.object };
-}
-
 describe('BN254 registration and signature check on an EVM (ganache), keys by the C code', () => {
-  let chain, provider, signers, reg, addr;
+  let chain, signers, reg, addr;
 
   before(async () => {
-    const { abi: iface, bytecode } = compile();
-    chain = ganache.provider({
-      logging: { quiet: true },
-      chain: { chainId: CHAIN_ID, hardfork: 'shanghai' },
-      wallet: { totalAccounts: 4 },
-    });
-    provider = new BrowserProvider(chain);
-    signers = await Promise.all([0, 1, 2, 3].map((i) => provider.getSigner(i)));
-    reg = await new ContractFactory(iface, bytecode, signers[0]).deploy();
-    await reg.waitForDeployment();
-    addr = await reg.getAddress();
+    chain = await deployChain(CHAIN_ID);
+    ({ signers, reg, addr } = chain);
   });
 
   after(async () => {
-    provider?.destroy();
-    await chain?.disconnect();
+    await chain?.close();
   });
 
   const domain = () => ({ name: 'AVSRegistryCoordinator', version: 'v0.0.1', chainId: CHAIN_ID, verifyingContract: addr });
