@@ -108,23 +108,3 @@ void tkms_resp_unavailable(tkms_resp *resp, const char *msg) {
   tkms_resp_error(resp, 503, "core_unavailable",
                   msg ? msg : "the trusted core is restarting; retry");
 }
-
-void tkms_access_log(const char *method, const char *path, unsigned status, long long micros) {
-  /* Paths are bounded by MHD's connection memory limit; strip anything that is
-   * not printable so a client cannot forge log lines. */
-  char p[256];
-  size_t j = 0;
-  for (size_t i = 0; path && path[i] && j + 1 < sizeof p; i++) {
-    unsigned char ch = (unsigned char)path[i];
-    p[j++] = (ch > 0x20 && ch < 0x7f) ? (char)ch : '?';
-  }
-  p[j] = '\0';
-  char m[16];
-  j = 0;
-  for (size_t i = 0; method && method[i] && j + 1 < sizeof m; i++) {
-    unsigned char ch = (unsigned char)method[i];
-    m[j++] = (ch > 0x20 && ch < 0x7f) ? (char)ch : '?';
-  }
-  m[j] = '\0';
-  fprintf(stderr, "tkms: %s %s %u %lldus\n", m, p, status, micros);
-}

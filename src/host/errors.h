@@ -42,6 +42,12 @@ void tkms_resp_clear(tkms_resp *resp);
 
 /* One line per request to stderr: method, path, status, microseconds. No
  * bodies, no query strings (they may carry principals of other users). */
+/* The access log (access_log.c): one line per request on stderr. Between
+ * start() and stop() lines are batched per thread and written at least every
+ * TKMS_ACCESS_LOG_FLUSH_MS; otherwise each line is written at once. */
+#define TKMS_ACCESS_LOG_FLUSH_MS 100L
 void tkms_access_log(const char *method, const char *path, unsigned status, long long micros);
+int tkms_access_log_start(void);
+void tkms_access_log_stop(void);
 
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "host/core.h"
+#include "host/errors.h"
 #include "host/http.h"
 #include "host/routes.h"
 #include "host/store.h"
@@ -208,6 +209,7 @@ int tkms_serve_main(int argc, char **argv) {
                          .max_connections = o.max_connections,
                          .host = &host};
   unsigned port = 0;
+  if (tkms_access_log_start() != 0) fprintf(stderr, "tkms: access log unbatched (no thread)\n");
   if (tkms_http_start(&hc, &http, &port) != 0) goto out;
 
   tkms_core_info info;
@@ -227,6 +229,7 @@ out:
   /* Order: stop taking requests (in-flight ones finish), then the core, then
    * the store. */
   tkms_http_stop(http);
+  tkms_access_log_stop(); /* after the workers: flushes their last lines */
   tkms_core_stop(core);
   tkms_store_close(store);
   if (lock >= 0) close(lock);

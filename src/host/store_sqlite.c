@@ -238,12 +238,14 @@ int tkms_store_open(const char *dir, unsigned nconn, tkms_store **out) {
       return TKMS_STORE_ERR;
     }
   }
+  s->cache = tkms_store_cache_new(); /* NULL: no cache, every read goes to SQLite */
   *out = s;
   return TKMS_STORE_OK;
 }
 
 void tkms_store_close(tkms_store *s) {
   if (s == NULL) return;
+  tkms_store_cache_free(s->cache);
   for (unsigned i = 0; i < s->n; i++) conn_close(&s->conns[i]);
   free(s->conns);
   free(s);
@@ -359,6 +361,10 @@ int tkms_store_load_records(tkms_store *s, tkms_store_record_cb cb, void *ctx) {
 int tkms_store_record_get(tkms_store *s, uint8_t type, const uint8_t *id, size_t id_len,
                           uint32_t *version, uint8_t **blob, size_t *blob_len) {
   if (id_len == 0 || id_len > TKMS_STORE_ID_MAX) return TKMS_STORE_ERR;
+  int key = type == TKMS_REC_KEY && id_len == TKMS_KEY_ID_BYTES;
+  if (key && tkms_store_cache_rec_get(s->cache, id, version, blob, blob_len) == 0)
+    return TKMS_STORE_OK;
+  uint64_t gen = tkms_store_cache_gen(s->cache); /* before the read: see store_cache.h */
   tkms_sq_conn *c = tkms_sq_acquire(s);
   sqlite3_stmt *st = tkms_sq_stmt(c, ST_REC_GET);
   int rc = TKMS_STORE_ERR;
@@ -368,6 +374,8 @@ int tkms_store_record_get(tkms_store *s, uint8_t type, const uint8_t *id, size_t
   if (r == SQLITE_ROW) {
     *version = (uint32_t)sqlite3_column_int64(st, 0);
     rc = tkms_sq_column_dup(st, 1, blob, blob_len);
+    if (rc == TKMS_STORE_OK && key)
+      tkms_store_cache_rec_put(s->cache, gen, id, *version, *blob, *blob_len);
   } else {
     rc = r == SQLITE_DONE ? TKMS_STORE_NOTFOUND : tkms_sq_map_rc(r);
   }
@@ -507,6 +515,9 @@ int tkms_store_apply(tkms_store *s, const tkms_store_tx *tx) {
     rc = put_meta_blob(c, TKMS_STORE_META_DMK, tx->dmk, tx->dmk_len);
   if (rc == TKMS_STORE_OK) rc = apply_meta(c, &tx->meta);
   if (rc == TKMS_STORE_OK) rc = tkms_sq_step_done(tkms_sq_stmt(c, ST_COMMIT));
+  /* Also after a failed COMMIT: whatever the store holds now, cached copies of
+   * what it held before must not be served. */
+  tkms_store_cache_bump(s->cache);
   if (rc != TKMS_STORE_OK) {
     /* ROLLBACK is a no-op error if COMMIT already failed and rolled back itself */
     tkms_sq_step_done(tkms_sq_stmt(c, ST_ROLLBACK));

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 
 #include "host/store.h"
+#include "host/store_cache.h"
 
 /* Prepared statements, one set per connection (SQL in store_sqlite.c). */
 enum {
@@ -49,6 +50,7 @@ struct tkms_store {
   unsigned n;
   tkms_sq_conn *conns;
   atomic_uint next_hint;
+  tkms_store_cache *cache; /* key metadata and records for signing; may be NULL */
 };
 
 /* Borrows a connection (the calling thread's preferred one if free). */

@@ -31,14 +31,17 @@ static int read_key_row(sqlite3_stmt *st, tkms_key_meta *k) {
 }
 
 int tkms_store_key_get(tkms_store *s, const uint8_t id[TKMS_KEY_ID_BYTES], tkms_key_meta *out) {
+  if (tkms_store_cache_key_get(s->cache, id, out) == 0) return TKMS_STORE_OK;
+  uint64_t gen = tkms_store_cache_gen(s->cache); /* before the read: see store_cache.h */
   tkms_sq_conn *c = tkms_sq_acquire(s);
   sqlite3_stmt *st = tkms_sq_stmt(c, ST_KEY_GET);
   int rc = TKMS_STORE_ERR;
   if (tkms_sq_bind_blob(st, 1, id, TKMS_KEY_ID_BYTES) == 0) {
     int r = sqlite3_step(st);
-    if (r == SQLITE_ROW)
+    if (r == SQLITE_ROW) {
       rc = read_key_row(st, out);
-    else
+      if (rc == TKMS_STORE_OK) tkms_store_cache_key_put(s->cache, gen, out);
+    } else
       rc = r == SQLITE_DONE ? TKMS_STORE_NOTFOUND : tkms_sq_map_rc(r);
   }
   sqlite3_reset(st);

@@ -366,6 +366,18 @@ static void test_key_lifecycle_metadata(void **state) {
   assert_int_equal(k.created_at, 1005);
   assert_int_equal(k.current.public_key_len, 33);
   assert_true(k.current.has_address);
+  /* read twice: the second read may come from the store's cache (store_cache.h),
+   * which every later write must invalidate (checked below after rotate/destroy) */
+  for (int i = 0; i < 2; i++) {
+    uint32_t v1;
+    uint8_t *b1;
+    size_t l1;
+    assert_int_equal(tkms_store_record_get(f->s, 1, id, 16, &v1, &b1, &l1), TKMS_STORE_OK);
+    assert_int_equal(v1, 1);
+    assert_memory_equal(b1, "sealed-key-v1", l1);
+    tkms_store_free(b1, l1);
+    assert_int_equal(tkms_store_key_get(f->s, id, &k), TKMS_STORE_OK);
+  }
 
   /* rotate to v2 (an ed25519-like version without address) */
   tkms_store_record r;
@@ -385,6 +397,16 @@ static void test_key_lifecycle_metadata(void **state) {
   assert_int_equal(k.updated_at, 3000);
   assert_int_equal(k.current.public_key_len, 32);
   assert_false(k.current.has_address);
+  for (int i = 0; i < 2; i++) {
+    uint32_t v2;
+    uint8_t *b2;
+    size_t l2;
+    assert_int_equal(tkms_store_record_get(f->s, 1, id, 16, &v2, &b2, &l2), TKMS_STORE_OK);
+    assert_int_equal(v2, 2);
+    assert_int_equal(l2, strlen("sealed-key-v2"));
+    assert_memory_equal(b2, "sealed-key-v2", l2);
+    tkms_store_free(b2, l2);
+  }
   unsigned nv = 0;
   assert_int_equal(tkms_store_key_versions(f->s, id, ver_cb, &nv), TKMS_STORE_OK);
   assert_int_equal(nv, 2);
