@@ -402,8 +402,7 @@ static int sign_call(tkms_req *req, const json_t *body, const char *owner, avs_s
     tkms_fw_free(&w);
     if (rc != 0) {
       /* stale_record: a rotation replaced the blob since we read it; re-read it. */
-      if (resp->status == 409 && resp->body != NULL && strstr(resp->body, "stale_record") != NULL)
-        continue;
+      if (rc == TKMS_E_STALE_RECORD) continue;
       return -1;
     }
     if (tkms_frame_get_fixed(&rep.f, TKMS_F_SIGNATURE, a->sig, 64) != 0 ||
@@ -529,7 +528,7 @@ void tkms_route_avs_verify(tkms_req *req, tkms_resp *resp) {
   if (rc != 0) {
     /* Every field is well-formed here, so the core's bad_request is a point that
      * is not on its curve or subgroup: say so with a code of its own. */
-    if (resp->status == 400) {
+    if (rc == TKMS_E_BAD_REQUEST) {
       char msgbuf[400] = "invalid point";
       json_t *j = resp->body ? json_loads(resp->body, 0, NULL) : NULL;
       const char *m = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
