@@ -8,8 +8,8 @@ import os, struct, random
 random.seed(1)
 OUT = os.path.join(os.path.dirname(__file__), "seeds", "fuzz_core_dispatch")
 F = dict(OWNER=0x10, REQUEST_ID=0x11, DEADLINE=0x12, DEPLOYMENT=0x13, AUTH_SIG=0x14,
-         SESSION_ID=0x15, KEY_TYPE=0x20, KEY_ID=0x21, SIGN_MODE=0x25, PAYLOAD=0x26,
-         BLOB=0x28, SESSION_KEY=0x30, SCOPE_OP=0x31, SCOPE_KEY=0x32, EXPIRY=0x33,
+         SESSION_ID=0x15, KEY_TYPE=0x20, KEY_ID=0x21, PUBKEY=0x23, SIGN_MODE=0x25, PAYLOAD=0x26,
+         SIGNATURE=0x27, BLOB=0x28, SESSION_KEY=0x30, SCOPE_OP=0x31, SCOPE_KEY=0x32, EXPIRY=0x33,
          TARGET_SESSION=0x34, TXID=0x40, MANIFEST=0x43, DMK=0x44, REC=0x45, NONCE=0x58)
 
 def rnd(n): return bytes(random.getrandbits(8) for _ in range(n))
@@ -41,6 +41,20 @@ seeds = {
                                  (F["EXPIRY"], u64(2_000_000_000))] + auth),
     "session_revoke": frame(0x15, [(F["TARGET_SESSION"], rnd(16)), (F["OWNER"], eoa)] + auth),
     "attest": frame(0x20, [(F["NONCE"], rnd(32))]),
+    # bn254 (EigenLayer) keys: create, the three sign modes, and the stateless verify.
+    # The G1 generator (1, 2) is a valid point, so bn254_g1_mul reaches past its checks.
+    "create_bn254": frame(0x10, [(F["KEY_TYPE"], b"bn254"), (F["OWNER"], eoa)] + auth),
+    "sign_bn254_g1_mul": frame(0x11, [(F["KEY_ID"], rnd(16)), (F["SIGN_MODE"], b"bn254_g1_mul"),
+                                      (F["PAYLOAD"], (1).to_bytes(32, "big") + (2).to_bytes(32, "big")),
+                                      (F["BLOB"], rnd(300))] + auth),
+    "sign_bn254_hash": frame(0x11, [(F["KEY_ID"], rnd(16)), (F["SIGN_MODE"], b"bn254_hash"),
+                                    (F["PAYLOAD"], rnd(32)), (F["BLOB"], rnd(300))] + auth),
+    "sign_avs_registration": frame(0x11, [(F["KEY_ID"], rnd(16)), (F["SIGN_MODE"], b"avs_registration"),
+                                          (F["PAYLOAD"], (17000).to_bytes(32, "big") + rnd(20)),
+                                          (F["BLOB"], rnd(300))] + auth),
+    "bn254_verify": frame(0x30, [(F["PUBKEY"], (1).to_bytes(32, "big") + (2).to_bytes(32, "big") + rnd(128)),
+                                 (F["PAYLOAD"], rnd(32)),
+                                 (F["SIGNATURE"], (1).to_bytes(32, "big") + (2).to_bytes(32, "big"))]),
 }
 os.makedirs(OUT, exist_ok=True)
 for name, data in seeds.items():

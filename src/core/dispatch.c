@@ -44,6 +44,7 @@ static const tkms_ecall ecalls[] = {
   {TKMS_OP_SESSION_OPEN,     RDY | AUTH | MUT,    TKMS_RT_OPEN_SESSION,   0,                  tkms_session_open_parse,  tkms_session_open},
   {TKMS_OP_SESSION_REVOKE,   RDY | AUTH | MUT,    TKMS_RT_REVOKE_SESSION, TKMS_SCOPE_SELF,    tkms_session_revoke_parse, tkms_session_revoke},
   {TKMS_OP_ATTEST,           RDY,                 -1,                     0,                  NULL,                     tkms_attest},
+  {TKMS_OP_BN254_VERIFY,     RDY,                 -1,                     0,                  NULL,                     tkms_bn254_verify},
 };
 // clang-format on
 

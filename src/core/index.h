@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/keys.h"
 #include "proto/ops.h"
 
 #define TKMS_REC_ID_MAX 32u
@@ -29,7 +30,7 @@ typedef struct tkms_rec {
       uint8_t key_type; /* TKMS_KEYTYPE_* */
       uint64_t created_at;
       char owner[TKMS_MAX_PRINCIPAL + 1];
-      uint8_t pub[33];
+      uint8_t pub[TKMS_KEY_PUB_MAX];
       uint8_t pub_len;
     } key;
     struct {

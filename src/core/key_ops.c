@@ -12,6 +12,8 @@
 #include "core/seal.h"
 #include "core/secmem.h"
 #include "core/txn.h"
+#include "crypto/avs.h"
+#include "crypto/bn254/bn254.h"
 #include "crypto/kdf.h"
 
 /* ---- parse steps ----------------------------------------------------------- */
@@ -24,13 +26,20 @@ int tkms_key_create_parse(tkms_op *op) {
   if (op->key_type == 0)
     return tkms_op_fail(op, TKMS_E_UNSUPPORTED,
                         "key type %s is not supported "
-                        "(secp256k1, ed25519)",
+                        "(secp256k1, ed25519, bn254)",
                         s);
   if (tkms_frame_get_str(op->req, TKMS_F_OWNER, s, TKMS_MAX_PRINCIPAL) != 0 ||
       tkms_principal_parse(s, &op->owner) != 0)
     return tkms_op_fail(op, TKMS_E_BAD_REQUEST,
                         "owner must be a principal: eoa:0x<40 lowercase hex> or "
                         "ed25519:0x<64 lowercase hex>");
+  /* An AVS operator is an Ethereum account: EigenLayer registers the key for
+   * an address, and avs_registration signs for the owner's address. */
+  if (op->key_type == TKMS_KEYTYPE_BN254 && op->owner.kind != TKMS_PRINCIPAL_EOA)
+    return tkms_op_fail(op, TKMS_E_UNSUPPORTED,
+                        "bn254 keys are EigenLayer operator keys: the owner must be an "
+                        "eoa:0x... account, not %s",
+                        op->owner.text);
   return TKMS_OK;
 }
 
@@ -54,7 +63,9 @@ int tkms_key_sign_parse(tkms_op *op) {
   /* Like an unknown key type: a well-formed value the service does not offer. */
   if ((op->mode = tkms_mode_parse(s)) == 0)
     return tkms_op_fail(op, TKMS_E_UNSUPPORTED,
-                        "mode %s is not supported (digest, personal, message)", s);
+                        "mode %s is not supported (digest, personal, message, bn254_g1_mul, "
+                        "bn254_hash, avs_registration)",
+                        s);
   if (tkms_frame_count(op->req, TKMS_F_PAYLOAD) != 1 ||
       tkms_frame_get(op->req, TKMS_F_PAYLOAD, &op->payload, &op->payload_len) != 0 ||
       op->payload_len > TKMS_MAX_PAYLOAD)
@@ -83,6 +94,18 @@ int tkms_key_sign_parse(tkms_op *op) {
                         tkms_keytype_name(op->key->u.key.key_type));
   if (op->mode == TKMS_MODE_DIGEST && op->payload_len != 32)
     return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "mode digest signs exactly 32 bytes");
+  if (op->key->u.key.key_type == TKMS_KEYTYPE_BN254) {
+    /* The point sk will multiply, from public data only: a bad point is refused
+     * here, before authorisation and long before the secret is opened. The
+     * registration message names the owner from the core's own index (the
+     * sealed record), never an address the client or the host chose. */
+    const char *why = "?";
+    if (op->owner.kind != TKMS_PRINCIPAL_EOA)
+      return tkms_op_fail(op, TKMS_E_INTERNAL, "bn254 key record has a non-eoa owner");
+    if (tkms_bn254_mode_point(op->mode, op->payload, op->payload_len, op->owner.id, op->bn_point,
+                              &why) != 0)
+      return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "mode %s: %s", s, why);
+  }
   return TKMS_OK;
 }
 
@@ -109,11 +132,41 @@ static int put_new_key(tkms_op *op, tkms_rec *r) {
   tkms_fw_bytes(op->resp, TKMS_F_PUBKEY, r->u.key.pub, r->u.key.pub_len);
   if (r->u.key.key_type == TKMS_KEYTYPE_SECP256K1)
     tkms_fw_bytes(op->resp, TKMS_F_ADDRESS, addr, 20);
+  if (r->u.key.key_type == TKMS_KEYTYPE_BN254) {
+    uint8_t oid[32]; /* keccak here: the host has none (layering) */
+    tkms_avs_operator_id(r->u.key.pub, oid);
+    tkms_fw_bytes(op->resp, TKMS_F_OPERATOR_ID, oid, sizeof oid);
+  }
   tkms_fw_u64(op->resp, TKMS_F_TIME, op->now);
   return TKMS_OK;
 }
 
+/* A live bn254 key of owner, for the one-key-per-operator rule. */
+typedef struct {
+  const char *owner;
+  int found;
+} bn254_owner_ctx;
+
+static void find_bn254_owner(const tkms_rec *r, void *arg) {
+  bn254_owner_ctx *c = arg;
+  if (r->type == TKMS_REC_KEY && r->u.key.key_type == TKMS_KEYTYPE_BN254 &&
+      strcmp(r->u.key.owner, c->owner) == 0)
+    c->found = 1;
+}
+
 int tkms_key_create(tkms_op *op) {
+  if (op->key_type == TKMS_KEYTYPE_BN254) {
+    /* One operator key per EOA: EigenLayer registers one BLS key per operator;
+     * a new one is a rotation of the existing key. Checked under the mutation
+     * lock, which holds until COMMIT/ABORT, so two creates cannot both pass.
+     * A full index walk: creates are rare and signed; lookups stay O(1). */
+    bn254_owner_ctx c = {op->owner.text, 0};
+    tkms_index_each(&op->core->index, find_bn254_owner, &c);
+    if (c.found)
+      return tkms_op_fail(op, TKMS_E_EXISTS,
+                          "%s already has a bn254 key; rotate it (or destroy it) instead",
+                          op->owner.text);
+  }
   tkms_rec *r = tkms_rec_new(0);
   if (r == NULL) return tkms_op_fail(op, TKMS_E_INTERNAL, "out of memory");
   r->type = TKMS_REC_KEY;
@@ -183,11 +236,39 @@ int tkms_key_sign_op(tkms_op *op) {
   free(opened);
   uint8_t sig[TKMS_KEY_SIG_MAX];
   size_t sig_len = 0;
-  int r = tkms_key_sign(k->u.key.key_type, op->mode, secret, op->payload, op->payload_len, sig,
-                        &sig_len);
+  int bn = k->u.key.key_type == TKMS_KEYTYPE_BN254, r;
+  if (bn) {
+    r = tkms_key_sign_bn254(secret, op->bn_point, sig);
+    sig_len = TKMS_BN254_G1_BYTES;
+  } else {
+    r = tkms_key_sign(k->u.key.key_type, op->mode, secret, op->payload, op->payload_len, sig,
+                      &sig_len);
+  }
   tkms_secmem_free(secret);
   if (r != 0) return tkms_op_fail(op, TKMS_E_INTERNAL, "signing failed");
   tkms_fw_bytes(op->resp, TKMS_F_SIGNATURE, sig, sig_len);
   tkms_fw_u32(op->resp, TKMS_F_VERSION, k->version);
+  if (bn && op->mode != TKMS_MODE_BN254_G1_MUL)
+    tkms_fw_bytes(op->resp, TKMS_F_BN_POINT, op->bn_point, TKMS_BN254_G1_BYTES);
+  return TKMS_OK;
+}
+
+/* ---- BN254_VERIFY: public data only ------------------------------------------ */
+
+int tkms_bn254_verify(tkms_op *op) {
+  uint8_t pk[192], msg[32], sig[64];
+  if (tkms_frame_count(op->req, TKMS_F_PUBKEY) != 1 ||
+      tkms_frame_get_fixed(op->req, TKMS_F_PUBKEY, pk, sizeof pk) != 0)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "public key (192 bytes: G1 || G2) is required");
+  if (tkms_frame_count(op->req, TKMS_F_PAYLOAD) != 1 ||
+      tkms_frame_get_fixed(op->req, TKMS_F_PAYLOAD, msg, sizeof msg) != 0)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "message hash (32 bytes) is required");
+  if (tkms_frame_count(op->req, TKMS_F_SIGNATURE) != 1 ||
+      tkms_frame_get_fixed(op->req, TKMS_F_SIGNATURE, sig, sizeof sig) != 0)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "signature (64 bytes: a G1 point) is required");
+  const char *why = "?";
+  int v = tkms_avs_verify(pk, msg, sig, &why);
+  if (v < 0) return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "%s", why);
+  tkms_fw_u32(op->resp, TKMS_F_VALID, v == TKMS_AVS_VALID ? 1u : 0u);
   return TKMS_OK;
 }

@@ -48,6 +48,7 @@ typedef struct tkms_op {
   size_t payload_len;
   const uint8_t *blob;
   size_t blob_len;
+  uint8_t bn_point[64]; /* bn254 modes: the public point sk multiplies */
   tkms_principal session_key;
   uint8_t scope_ops;
   size_t n_scope_keys;
@@ -94,4 +95,5 @@ int tkms_lc_load_dmk(tkms_op *op);
 int tkms_lc_load_records(tkms_op *op);
 int tkms_lc_load_end(tkms_op *op);
 int tkms_attest(tkms_op *op);
+int tkms_bn254_verify(tkms_op *op);
 #endif

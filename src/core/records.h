@@ -8,6 +8,9 @@
  * format number so a later core can read older records):
  *   key      1 | u8 key_type | u32 version | u64 created_at | u8 n | owner[n]
  *              | u8 m | pub[m] | secret[32]            (secret last, in locked memory)
+ *              m = 33 (secp256k1), 32 (ed25519) or 192 (bn254: G1 || G2). bn254 keys
+ *              added no new layout, so format 1 records written before them still
+ *              decode unchanged.
  *   session  1 | u8 n | owner[n] | u8 m | session_key[m] | u8 ops | u64 expiry
  *              | u8 k | key_id[16] * k
  *   nonce    1 | u64 deadline
@@ -23,7 +26,7 @@
 #include "proto/frame.h"
 
 #define TKMS_REC_FORMAT 1u
-#define TKMS_KEYREC_MAX (1u + 1u + 4u + 8u + 1u + TKMS_MAX_PRINCIPAL + 1u + 33u + 32u)
+#define TKMS_KEYREC_MAX (1u + 1u + 4u + 8u + 1u + TKMS_MAX_PRINCIPAL + 1u + TKMS_KEY_PUB_MAX + 32u)
 #define TKMS_SESSREC_MAX \
   (1u + 2u * (1u + TKMS_MAX_PRINCIPAL) + 1u + 8u + 1u + 16u * TKMS_MAX_SCOPE_KEYS)
 #define TKMS_NONCEREC_BYTES 9u

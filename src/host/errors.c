@@ -36,6 +36,7 @@ static const tkms_status_map table[TKMS_E__COUNT] = {
     [TKMS_E_TAMPERED] = {500, "internal"},
     [TKMS_E_INTERNAL] = {500, "internal"},
     [TKMS_E_WRONG_VERSION] = {409, "version_mismatch"},
+    [TKMS_E_EXISTS] = {409, "key_exists"},
 };
 
 static const tkms_status_map internal = {500, "internal"};

@@ -92,6 +92,48 @@ int tkms_route_match(const char *method, const char *path, tkms_route *r, const 
     }
     return TKMS_ROUTE_NOT_FOUND;
   }
+  if (seg_is(&s[0], "avs") && n >= 2) {
+    /* EigenLayer operator keys (routes_avs.c): /v1/avs/keys[/{eoa}[/rotate]],
+     * /v1/avs/{scalar_mul,sign,registration,verify} */
+    r->takes_body = 1;
+    if (seg_is(&s[1], "keys")) {
+      if (n == 2) {
+        r->id = TKMS_R_AVS_CREATE;
+        if (post) return TKMS_ROUTE_FOUND;
+        *allow = "POST";
+        return TKMS_ROUTE_BAD_METHOD;
+      }
+      set_arg(r, &s[2]);
+      if (n == 3) {
+        r->id = TKMS_R_AVS_GET;
+        r->takes_body = 0;
+        if (get) return TKMS_ROUTE_FOUND;
+        *allow = "GET, HEAD";
+        return TKMS_ROUTE_BAD_METHOD;
+      }
+      if (n == 4 && seg_is(&s[3], "rotate")) {
+        r->id = TKMS_R_AVS_ROTATE;
+        if (post) return TKMS_ROUTE_FOUND;
+        *allow = "POST";
+        return TKMS_ROUTE_BAD_METHOD;
+      }
+      return TKMS_ROUTE_NOT_FOUND;
+    }
+    if (n != 2) return TKMS_ROUTE_NOT_FOUND;
+    if (seg_is(&s[1], "scalar_mul"))
+      r->id = TKMS_R_AVS_SCALAR_MUL;
+    else if (seg_is(&s[1], "sign"))
+      r->id = TKMS_R_AVS_SIGN;
+    else if (seg_is(&s[1], "registration"))
+      r->id = TKMS_R_AVS_REGISTRATION;
+    else if (seg_is(&s[1], "verify"))
+      r->id = TKMS_R_AVS_VERIFY;
+    else
+      return TKMS_ROUTE_NOT_FOUND;
+    if (post) return TKMS_ROUTE_FOUND;
+    *allow = "POST";
+    return TKMS_ROUTE_BAD_METHOD;
+  }
   if (seg_is(&s[0], "sessions") && n <= 2) {
     r->takes_body = 1;
     if (n == 1) {
@@ -437,6 +479,27 @@ void tkms_route_run(tkms_req *req, tkms_resp *resp) {
       return;
     case TKMS_R_SESSION_REVOKE:
       tkms_route_session_revoke(req, resp);
+      return;
+    case TKMS_R_AVS_CREATE:
+      tkms_route_avs_create(req, resp);
+      return;
+    case TKMS_R_AVS_GET:
+      tkms_route_avs_get(req, resp);
+      return;
+    case TKMS_R_AVS_ROTATE:
+      tkms_route_avs_rotate(req, resp);
+      return;
+    case TKMS_R_AVS_SCALAR_MUL:
+      tkms_route_avs_scalar_mul(req, resp);
+      return;
+    case TKMS_R_AVS_SIGN:
+      tkms_route_avs_sign(req, resp);
+      return;
+    case TKMS_R_AVS_REGISTRATION:
+      tkms_route_avs_registration(req, resp);
+      return;
+    case TKMS_R_AVS_VERIFY:
+      tkms_route_avs_verify(req, resp);
       return;
   }
   tkms_resp_error(resp, 404, "not_found", "no such route");

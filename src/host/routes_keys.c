@@ -28,6 +28,8 @@ static json_t *key_json(const tkms_key_meta *k) {
                 (json_int_t)k->created_at, "updated_at", (json_int_t)k->updated_at);
   if (o && k->current.has_address)
     json_object_set_new(o, "address", tkms_json_hexstr(k->current.address, 20));
+  if (o && k->current.has_operator_id)
+    json_object_set_new(o, "operator_id", tkms_json_hexstr(k->current.operator_id, 32));
   if (o && k->state == TKMS_KEY_STATE_DESTROYED)
     json_object_set_new(o, "destroyed_at", json_integer((json_int_t)k->destroyed_at));
   return o;
@@ -62,6 +64,8 @@ static int add_version(void *ctx, const tkms_key_version *v) {
                         tkms_json_hexstr(v->public_key, v->public_key_len), "created_at",
                         (json_int_t)v->created_at, "usable", c->usable && v->version == c->current);
   if (o && v->has_address) json_object_set_new(o, "address", tkms_json_hexstr(v->address, 20));
+  if (o && v->has_operator_id)
+    json_object_set_new(o, "operator_id", tkms_json_hexstr(v->operator_id, 32));
   return json_array_append_new(c->arr, o) == 0 ? 0 : -1;
 }
 
@@ -117,7 +121,7 @@ static int lookup(tkms_host *h, const uint8_t id[16], int want_active, tkms_key_
 }
 
 /* Public data of a key version from a create/rotate answer. */
-static int result_version(const tkms_frame *f, tkms_key_version *v, uint8_t key_id[16]) {
+int tkms_key_result_version(const tkms_frame *f, tkms_key_version *v, uint8_t key_id[16]) {
   const uint8_t *pk;
   size_t pklen;
   memset(v, 0, sizeof *v);
@@ -129,6 +133,7 @@ static int result_version(const tkms_frame *f, tkms_key_version *v, uint8_t key_
   memcpy(v->public_key, pk, pklen);
   v->public_key_len = pklen;
   v->has_address = tkms_frame_get_fixed(f, TKMS_F_ADDRESS, v->address, 20) == 0;
+  v->has_operator_id = tkms_frame_get_fixed(f, TKMS_F_OPERATOR_ID, v->operator_id, 32) == 0;
   return 0;
 }
 
@@ -143,7 +148,7 @@ typedef struct {
 static int create_meta(void *ctx, const tkms_frame *f, tkms_store_meta_change *m) {
   create_ctx *c = ctx;
   m->kind = TKMS_META_KEY_CREATE;
-  if (result_version(f, &m->ver, m->key.id) != 0) return -1;
+  if (tkms_key_result_version(f, &m->ver, m->key.id) != 0) return -1;
   snprintf(m->key.owner, sizeof m->key.owner, "%s", c->owner);
   snprintf(m->key.key_type, sizeof m->key.key_type, "%s", c->key_type);
   m->key.state = TKMS_KEY_STATE_ACTIVE;
@@ -356,11 +361,14 @@ void tkms_route_key_sign(tkms_req *req, tkms_resp *resp) {
       goto out;
     }
     memcpy(sig, sv, slen);
+    uint8_t point[64]; /* bn254_hash / avs_registration: the G1 point that was signed */
+    int has_point = tkms_frame_get_fixed(&rep.f, TKMS_F_BN_POINT, point, sizeof point) == 0;
     tkms_reply_free(&rep);
-    tkms_resp_json(
-        resp, 200,
+    json_t *o =
         json_pack("{s:o, s:I, s:s, s:o}", "key_id", tkms_json_hexstr(id, 16), "version",
-                  (json_int_t)version, "mode", mode, "signature", tkms_json_hexstr(sig, slen)));
+                  (json_int_t)version, "mode", mode, "signature", tkms_json_hexstr(sig, slen));
+    if (o && has_point) json_object_set_new(o, "point", tkms_json_hexstr(point, sizeof point));
+    tkms_resp_json(resp, 200, o);
     goto out;
   }
 out:
@@ -381,7 +389,7 @@ typedef struct {
 static int rotate_meta(void *ctx, const tkms_frame *f, tkms_store_meta_change *m) {
   keyop_ctx *c = ctx;
   m->kind = TKMS_META_KEY_ROTATE;
-  if (result_version(f, &m->ver, m->key.id) != 0) return -1;
+  if (tkms_key_result_version(f, &m->ver, m->key.id) != 0) return -1;
   /* The core must have rotated the key we asked for. */
   if (memcmp(m->key.id, c->id, 16) != 0) return -1;
   return 0;

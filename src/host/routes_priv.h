@@ -46,6 +46,10 @@ int tkms_core_mutation(tkms_host *h, tkms_fw *w, tkms_meta_fn fn, void *ctx, tkm
  * set_new/append_new functions accept NULL and fail). */
 json_t *tkms_json_hexstr(const uint8_t *p, size_t n);
 
+/* Public data of a key version from a KEY_CREATE / KEY_ROTATE answer (and the
+ * key id it names). Returns 0 or -1 if a field is missing. */
+int tkms_key_result_version(const tkms_frame *f, tkms_key_version *v, uint8_t key_id[16]);
+
 /* Handlers. */
 void tkms_route_keys_create(tkms_req *req, tkms_resp *resp);
 void tkms_route_keys_list(tkms_req *req, tkms_resp *resp);
@@ -53,6 +57,13 @@ void tkms_route_key_get(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_sign(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_rotate(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_destroy(tkms_req *req, tkms_resp *resp);
+void tkms_route_avs_create(tkms_req *req, tkms_resp *resp);
+void tkms_route_avs_get(tkms_req *req, tkms_resp *resp);
+void tkms_route_avs_rotate(tkms_req *req, tkms_resp *resp);
+void tkms_route_avs_scalar_mul(tkms_req *req, tkms_resp *resp);
+void tkms_route_avs_sign(tkms_req *req, tkms_resp *resp);
+void tkms_route_avs_registration(tkms_req *req, tkms_resp *resp);
+void tkms_route_avs_verify(tkms_req *req, tkms_resp *resp);
 void tkms_route_session_open(tkms_req *req, tkms_resp *resp);
 void tkms_route_session_revoke(tkms_req *req, tkms_resp *resp);
 

@@ -33,7 +33,7 @@ enum {
 
 #define TKMS_STORE_ID_MAX 32u /* record ids are 1..32 bytes (ops.h record encoding) */
 #define TKMS_KEY_TYPE_MAX 15u
-#define TKMS_PUBKEY_MAX 33u
+#define TKMS_PUBKEY_MAX 192u /* bn254: G1 || G2 */
 
 typedef struct tkms_store tkms_store;
 
@@ -63,6 +63,8 @@ typedef struct {
   size_t public_key_len;
   uint8_t address[20];
   int has_address;
+  uint8_t operator_id[32]; /* bn254 keys: keccak256(G1 pk), computed by the core */
+  int has_operator_id;
   uint64_t created_at;
 } tkms_key_version;
 
@@ -173,6 +175,11 @@ int tkms_store_key_versions(tkms_store *s, const uint8_t id[TKMS_KEY_ID_BYTES],
 typedef int (*tkms_store_key_cb)(void *ctx, const tkms_key_meta *k);
 int tkms_store_keys_by_owner(tkms_store *s, const char *owner, uint64_t after, unsigned limit,
                              tkms_store_key_cb cb, void *ctx, uint64_t *next);
+
+/* The most recently created active key of owner with this key type (the AVS
+ * routes: one bn254 key per operator). NOTFOUND if there is none. */
+int tkms_store_key_by_owner_type(tkms_store *s, const char *owner, const char *key_type,
+                                 tkms_key_meta *out);
 
 int tkms_store_receipt_get(tkms_store *s, const uint8_t key_id[TKMS_KEY_ID_BYTES],
                            tkms_receipt *out);

@@ -14,7 +14,9 @@
 
 #include "host/store_sqlite_priv.h"
 
-#define SCHEMA_VERSION 1
+/* 1: the first schema. 2: key_versions.operator_id (bn254 keys), an index on
+ * keys(owner, key_type, state). Older databases are migrated at open. */
+#define SCHEMA_VERSION 2
 #define BUSY_TIMEOUT_MS 5000
 
 static const char schema_sql[] =
@@ -28,17 +30,24 @@ static const char schema_sql[] =
     "CREATE INDEX keys_owner ON keys(owner, seq);"
     "CREATE TABLE key_versions(key_id BLOB NOT NULL REFERENCES keys(id), version INTEGER NOT NULL,"
     " public_key BLOB NOT NULL, address BLOB, created_at INTEGER NOT NULL,"
-    " PRIMARY KEY(key_id, version)) WITHOUT ROWID;"
+    " operator_id BLOB, PRIMARY KEY(key_id, version)) WITHOUT ROWID;"
+    "CREATE INDEX keys_owner_type ON keys(owner, key_type, state, seq);"
     "CREATE TABLE receipts(key_id BLOB PRIMARY KEY REFERENCES keys(id), owner TEXT NOT NULL,"
     " version INTEGER NOT NULL, destroyed_at INTEGER NOT NULL, request_id BLOB NOT NULL,"
     " signature BLOB NOT NULL, signer BLOB NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE sessions(id BLOB PRIMARY KEY, owner TEXT NOT NULL, session_key TEXT NOT NULL,"
     " expiry INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;";
 
-#define KEY_COLS                                                                            \
-  "k.id, k.owner, k.key_type, k.state, k.version, k.created_at, k.updated_at,"              \
-  " coalesce(k.destroyed_at, 0), k.seq, v.public_key, v.address, coalesce(v.created_at, 0)" \
-  " FROM keys k LEFT JOIN key_versions v ON v.key_id = k.id AND v.version = k.version"
+/* Schema 1 -> 2, in the same transaction as the version bump. */
+static const char migrate_1_2_sql[] =
+    "ALTER TABLE key_versions ADD COLUMN operator_id BLOB;"
+    "CREATE INDEX keys_owner_type ON keys(owner, key_type, state, seq);";
+
+#define KEY_COLS                                                                             \
+  "k.id, k.owner, k.key_type, k.state, k.version, k.created_at, k.updated_at,"               \
+  " coalesce(k.destroyed_at, 0), k.seq, v.public_key, v.address, coalesce(v.created_at, 0)," \
+  " v.operator_id FROM keys k LEFT JOIN key_versions v ON v.key_id = k.id AND v.version = "  \
+  "k.version"
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -65,8 +74,8 @@ static const char *const stmt_sql[ST__COUNT] = {
         "UPDATE keys SET state = 1, destroyed_at = ?2, updated_at = ?2"
         " WHERE id = ?1 AND state = 0",
     [ST_VER_INSERT] =
-        "INSERT INTO key_versions(key_id, version, public_key, address, created_at)"
-        " VALUES(?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO key_versions(key_id, version, public_key, address, created_at,"
+        " operator_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_RECEIPT_INSERT] =
         "INSERT INTO receipts(key_id, owner, version, destroyed_at, request_id,"
         " signature, signer) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -75,8 +84,11 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SESSION_REVOKE] = "UPDATE sessions SET revoked = 1 WHERE id = ?1",
     [ST_KEY_GET] = "SELECT " KEY_COLS " WHERE k.id = ?1",
     [ST_KEY_LIST] = "SELECT " KEY_COLS " WHERE k.owner = ?1 AND k.seq > ?2 ORDER BY k.seq LIMIT ?3",
+    [ST_KEY_BY_OWNER_TYPE] = "SELECT " KEY_COLS
+                             " WHERE k.owner = ?1 AND k.key_type = ?2 AND k.state = 0"
+                             " ORDER BY k.seq DESC LIMIT 1",
     [ST_VER_LIST] =
-        "SELECT version, public_key, address, created_at FROM key_versions"
+        "SELECT version, public_key, address, created_at, operator_id FROM key_versions"
         " WHERE key_id = ?1 ORDER BY version",
     [ST_RECEIPT_SIGN] = "UPDATE receipts SET signature = ?2 WHERE key_id = ?1",
     [ST_RECEIPT_GET] =
@@ -172,11 +184,13 @@ static int ensure_schema(sqlite3 *db) {
             SCHEMA_VERSION);
     goto out;
   }
-  if (v == 0) {
+  if (v < SCHEMA_VERSION) {
     char sql[64];
-    if (exec_sql(db, schema_sql) != TKMS_STORE_OK) goto out;
+    if (v == 0 && exec_sql(db, schema_sql) != TKMS_STORE_OK) goto out;
+    if (v == 1 && exec_sql(db, migrate_1_2_sql) != TKMS_STORE_OK) goto out;
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
     if (exec_sql(db, sql) != TKMS_STORE_OK) goto out;
+    if (v != 0) fprintf(stderr, "tkms: store: schema migrated from %d to %d\n", v, SCHEMA_VERSION);
   }
   rc = exec_sql(db, "COMMIT");
 out:
@@ -400,7 +414,9 @@ static int insert_version(tkms_sq_conn *c, const uint8_t *key_id, const tkms_key
       sqlite3_bind_int64(st, 2, v->version) != SQLITE_OK ||
       tkms_sq_bind_blob(st, 3, v->public_key, v->public_key_len) != 0 ||
       (v->has_address ? tkms_sq_bind_blob(st, 4, v->address, 20) : sqlite3_bind_null(st, 4)) != 0 ||
-      tkms_sq_bind_u64(st, 5, v->created_at) != 0)
+      tkms_sq_bind_u64(st, 5, v->created_at) != 0 ||
+      (v->has_operator_id ? tkms_sq_bind_blob(st, 6, v->operator_id, 32)
+                          : sqlite3_bind_null(st, 6)) != 0)
     return TKMS_STORE_ERR;
   return tkms_sq_step_done(st);
 }

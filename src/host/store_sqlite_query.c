@@ -27,6 +27,10 @@ static int read_key_row(sqlite3_stmt *st, tkms_key_meta *k) {
     k->current.has_address = 1;
   }
   k->current.created_at = tkms_sq_column_u64(st, 11);
+  if (sqlite3_column_type(st, 12) != SQLITE_NULL) {
+    if (tkms_sq_column_fixed(st, 12, k->current.operator_id, 32, NULL) != 0) return TKMS_STORE_ERR;
+    k->current.has_operator_id = 1;
+  }
   return TKMS_STORE_OK;
 }
 
@@ -74,6 +78,13 @@ int tkms_store_key_versions(tkms_store *s, const uint8_t id[TKMS_KEY_ID_BYTES],
       v.has_address = 1;
     }
     v.created_at = tkms_sq_column_u64(st, 3);
+    if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+      if (tkms_sq_column_fixed(st, 4, v.operator_id, 32, NULL) != 0) {
+        rc = TKMS_STORE_ERR;
+        break;
+      }
+      v.has_operator_id = 1;
+    }
     if ((rc = cb(ctx, &v)) != 0) break;
   }
   if (rc == TKMS_STORE_OK && r != SQLITE_DONE) rc = tkms_sq_map_rc(r);
@@ -110,6 +121,23 @@ int tkms_store_keys_by_owner(tkms_store *s, const char *owner, uint64_t after, u
   }
   if (rc == TKMS_STORE_OK && r != SQLITE_DONE && r != SQLITE_ROW) rc = tkms_sq_map_rc(r);
 out:
+  sqlite3_reset(st);
+  tkms_sq_release(c);
+  return rc;
+}
+
+int tkms_store_key_by_owner_type(tkms_store *s, const char *owner, const char *key_type,
+                                 tkms_key_meta *out) {
+  tkms_sq_conn *c = tkms_sq_acquire(s);
+  sqlite3_stmt *st = tkms_sq_stmt(c, ST_KEY_BY_OWNER_TYPE);
+  int rc = TKMS_STORE_ERR;
+  if (tkms_sq_bind_text(st, 1, owner) == 0 && tkms_sq_bind_text(st, 2, key_type) == 0) {
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+      rc = read_key_row(st, out);
+    else
+      rc = r == SQLITE_DONE ? TKMS_STORE_NOTFOUND : tkms_sq_map_rc(r);
+  }
   sqlite3_reset(st);
   tkms_sq_release(c);
   return rc;

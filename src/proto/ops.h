@@ -58,13 +58,20 @@ enum {
 
   /* key operations: each carries the authorisation fields below */
   TKMS_OP_KEY_CREATE = 0x10,     /* F_KEY_TYPE F_OWNER + auth -> prepared tx +
-                                       F_KEY_ID F_VERSION F_PUBKEY [F_ADDRESS] F_TIME */
+                                       F_KEY_ID F_VERSION F_PUBKEY [F_ADDRESS]
+                                       [F_OPERATOR_ID] F_TIME. bn254: owner must be
+                                       eoa:, at most one live bn254 key per owner
+                                       (else TKMS_E_EXISTS) */
   TKMS_OP_KEY_SIGN = 0x11,       /* F_KEY_ID F_SIGN_MODE F_PAYLOAD F_VERSION (the version
                                        the owner signed for) F_BLOB (the blob part of the
                                        key's current record, from storage) + auth
-                                       -> F_SIGNATURE F_VERSION (not a mutation) */
+                                       -> F_SIGNATURE F_VERSION [F_BN_POINT for
+                                       bn254_hash / avs_registration] (not a
+                                       mutation). bn254 modes: the payload is
+                                       validated before the secret is opened. */
   TKMS_OP_KEY_ROTATE = 0x12,     /* F_KEY_ID + auth -> prepared tx + F_KEY_ID
-                                       F_VERSION F_PUBKEY [F_ADDRESS] F_TIME */
+                                       F_VERSION F_PUBKEY [F_ADDRESS]
+                                       [F_OPERATOR_ID] F_TIME */
   TKMS_OP_KEY_DESTROY = 0x13,    /* F_KEY_ID + auth -> prepared tx + F_KEY_ID
                                        F_VERSION F_OWNER F_TIME F_RECEIPT_SIG */
   TKMS_OP_SESSION_OPEN = 0x14,   /* F_SESSION_KEY F_SCOPE_OP* F_SCOPE_KEY* F_EXPIRY
@@ -78,6 +85,12 @@ enum {
   TKMS_OP_ATTEST = 0x20, /* F_NONCE (32) -> F_EVIDENCE F_REPORT_DATA
                                F_MEASUREMENT F_PLATFORM F_SIMULATED
                                F_IDENTITY F_DEPLOY_SALT */
+
+  /* EigenLayer BN254, stateless: no key, no authorisation, not a mutation */
+  TKMS_OP_BN254_VERIFY = 0x30, /* F_PUBKEY (192: G1 || G2) F_PAYLOAD (32-byte message
+                                     hash) F_SIGNATURE (64: G1 sigma) -> F_VALID, by
+                                     BLSSignatureChecker's check (crypto/avs.h);
+                                     an invalid point -> TKMS_E_BAD_REQUEST */
 };
 
 /* ---- field tags ---------------------------------------------------------- */
@@ -94,18 +107,29 @@ enum {
   TKMS_F_SESSION_ID = 0x15, /* 16 bytes: request signed by this session's key */
 
   /* keys */
-  TKMS_F_KEY_TYPE = 0x20,    /* str "secp256k1" | "ed25519" */
+  TKMS_F_KEY_TYPE = 0x20,    /* str "secp256k1" | "ed25519" | "bn254" */
   TKMS_F_KEY_ID = 0x21,      /* 16 bytes */
   TKMS_F_VERSION = 0x22,     /* u32 */
-  TKMS_F_PUBKEY = 0x23,      /* secp256k1: 33 bytes compressed; ed25519: 32 bytes */
+  TKMS_F_PUBKEY = 0x23,      /* secp256k1: 33 bytes compressed; ed25519: 32 bytes;
+                                 bn254: 192 = G1 (x||y) || G2 (x_imag||x_real||
+                                 y_imag||y_real, precompile order) */
   TKMS_F_ADDRESS = 0x24,     /* 20 bytes (secp256k1 keys) */
-  TKMS_F_SIGN_MODE = 0x25,   /* str "digest" | "personal" | "message" */
+  TKMS_F_SIGN_MODE = 0x25,   /* str "digest" | "personal" | "message" |
+                                 bn254: "bn254_g1_mul" (payload G1 point, 64) |
+                                 "bn254_hash" (payload 32-byte hash) |
+                                 "avs_registration" (payload chain_id u256 (32)
+                                 || registry coordinator address (20)) */
   TKMS_F_PAYLOAD = 0x26,     /* bytes, <= TKMS_MAX_PAYLOAD */
-  TKMS_F_SIGNATURE = 0x27,   /* 65 bytes r|s|v (v 27/28) or 64 bytes ed25519 */
+  TKMS_F_SIGNATURE = 0x27,   /* 65 bytes r|s|v (v 27/28), 64 bytes ed25519, or 64
+                                 bytes bn254 (G1 point x||y) */
   TKMS_F_BLOB = 0x28,        /* a sealed record blob as stored */
   TKMS_F_TIME = 0x29,        /* u64 unix seconds: when the core applied it */
   TKMS_F_RECEIPT_SIG = 0x2a, /* 65 bytes: EIP-712 DeletionReceipt signed by the
                                  deployment identity key */
+  TKMS_F_BN_POINT = 0x2b,    /* 64 bytes: the G1 point a bn254 key multiplied
+                                 (hashToG1 of the hash / registration message) */
+  TKMS_F_OPERATOR_ID = 0x2c, /* 32 bytes: keccak256(G1 pk), EigenLayer's operatorId */
+  TKMS_F_VALID = 0x2d,       /* u32 0/1 */
 
   /* sessions */
   TKMS_F_SESSION_KEY = 0x30,    /* str principal of the delegate key */
@@ -172,6 +196,7 @@ enum {
   TKMS_E_TAMPERED = 20,         /* startup: records do not match the manifest */
   TKMS_E_INTERNAL = 21,         /* 500 internal */
   TKMS_E_WRONG_VERSION = 22,    /* 409 version_mismatch: signed for another key version */
+  TKMS_E_EXISTS = 23,           /* 409 key_exists: the owner already has a live bn254 key */
   TKMS_E__COUNT
 };
 

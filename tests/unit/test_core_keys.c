@@ -232,7 +232,7 @@ static void test_ed25519_owner_and_keys(void **state) {
 
   /* unknown key types are refused before anything happens */
   h_snap_take(e, &before);
-  h_req_create(e, &w, owner.text, "bn254");
+  h_req_create(e, &w, owner.text, "rsa2048");
   h_sign(e, &w, &owner, NULL);
   h_refused(e, &w, TKMS_E_UNSUPPORTED, &before);
 }

@@ -115,7 +115,7 @@ static void test_schema(void **state) {
   sqlite3_stmt *st;
   assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
   assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  assert_int_equal(sqlite3_column_int(st, 0), 1);
+  assert_int_equal(sqlite3_column_int(st, 0), 2);
   sqlite3_finalize(st);
   assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
   assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -140,13 +140,102 @@ static void test_schema(void **state) {
   f->s = NULL;
   assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
   assert_int_equal(tkms_store_open(f->dir, 1, &f->s), TKMS_STORE_ERR);
-  assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
   sqlite3_close(db);
   assert_int_equal(tkms_store_open(f->dir, 1, &f->s), TKMS_STORE_OK);
   /* Bad arguments. */
   tkms_store *other;
   assert_int_equal(tkms_store_open(f->dir, 0, &other), TKMS_STORE_ERR);
   assert_int_equal(tkms_store_open(f->dir, 257, &other), TKMS_STORE_ERR);
+}
+
+/* A data directory written by schema 1 (before bn254 keys) opens, is migrated to
+ * schema 2 in place, keeps its keys, and takes operator ids from then on. */
+static void test_schema_migration(void **state) {
+  (void)state;
+  char dir[64] = "/tmp/tkms-test-store-XXXXXX", path[128];
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/tkms.db", dir);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  static const char v1[] =
+      "PRAGMA journal_mode = WAL;"
+      "CREATE TABLE meta(k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;"
+      "CREATE TABLE records(type INTEGER NOT NULL, id BLOB NOT NULL, version INTEGER NOT NULL,"
+      " blob BLOB NOT NULL, PRIMARY KEY(type, id)) WITHOUT ROWID;"
+      "CREATE TABLE keys(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+      " id BLOB NOT NULL UNIQUE CHECK(length(id) = 16), owner TEXT NOT NULL,"
+      " key_type TEXT NOT NULL, state INTEGER NOT NULL, version INTEGER NOT NULL,"
+      " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, destroyed_at INTEGER);"
+      "CREATE INDEX keys_owner ON keys(owner, seq);"
+      "CREATE TABLE key_versions(key_id BLOB NOT NULL REFERENCES keys(id), version INTEGER NOT "
+      "NULL,"
+      " public_key BLOB NOT NULL, address BLOB, created_at INTEGER NOT NULL,"
+      " PRIMARY KEY(key_id, version)) WITHOUT ROWID;"
+      "CREATE TABLE receipts(key_id BLOB PRIMARY KEY REFERENCES keys(id), owner TEXT NOT NULL,"
+      " version INTEGER NOT NULL, destroyed_at INTEGER NOT NULL, request_id BLOB NOT NULL,"
+      " signature BLOB NOT NULL, signer BLOB NOT NULL) WITHOUT ROWID;"
+      "CREATE TABLE sessions(id BLOB PRIMARY KEY, owner TEXT NOT NULL, session_key TEXT NOT "
+      "NULL,"
+      " expiry INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+      "INSERT INTO keys(id, owner, key_type, state, version, created_at, updated_at)"
+      " VALUES(x'ee000000000000000000000000000001', "
+      "'eoa:0x1111111111111111111111111111111111111111',"
+      " 'secp256k1', 0, 1, 100, 100);"
+      "INSERT INTO key_versions(key_id, version, public_key, address, created_at)"
+      " VALUES(x'ee000000000000000000000000000001', 1, x'02aa', x'"
+      "2222222222222222222222222222222222222222', 100);"
+      "PRAGMA user_version = 1;";
+  assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+
+  tkms_store *s;
+  assert_int_equal(tkms_store_open(dir, 2, &s), TKMS_STORE_OK);
+  uint8_t id[16];
+  make_id(id, 1);
+  tkms_key_meta k;
+  assert_int_equal(tkms_store_key_get(s, id, &k), TKMS_STORE_OK);
+  assert_string_equal(k.key_type, "secp256k1");
+  assert_int_equal(k.current.public_key_len, 2);
+  assert_true(k.current.has_address);
+  assert_false(k.current.has_operator_id);
+  /* a bn254 key with its operator id, found by owner and type */
+  tkms_store_tx tx;
+  memset(&tx, 0, sizeof tx);
+  tx.meta.kind = TKMS_META_KEY_CREATE;
+  make_id(tx.meta.key.id, 2);
+  strcpy(tx.meta.key.owner, "eoa:0x1111111111111111111111111111111111111111");
+  strcpy(tx.meta.key.key_type, "bn254");
+  tx.meta.key.created_at = 200;
+  tx.meta.ver.version = 1;
+  tx.meta.ver.created_at = 200;
+  tx.meta.ver.public_key_len = 192;
+  memset(tx.meta.ver.public_key, 0x5a, 192);
+  tx.meta.ver.has_operator_id = 1;
+  memset(tx.meta.ver.operator_id, 0x77, 32);
+  assert_int_equal(tkms_store_apply(s, &tx), TKMS_STORE_OK);
+  assert_int_equal(tkms_store_key_by_owner_type(s, "eoa:0x1111111111111111111111111111111111111111",
+                                                "bn254", &k),
+                   TKMS_STORE_OK);
+  assert_memory_equal(k.id, tx.meta.key.id, 16);
+  assert_int_equal(k.current.public_key_len, 192);
+  assert_true(k.current.has_operator_id);
+  assert_memory_equal(k.current.operator_id, tx.meta.ver.operator_id, 32);
+  assert_int_equal(tkms_store_key_by_owner_type(s, "eoa:0x1111111111111111111111111111111111111111",
+                                                "ed25519", &k),
+                   TKMS_STORE_NOTFOUND);
+  tkms_store_close(s);
+  /* migrated once: opening again is a no-op at schema 2 */
+  assert_int_equal(tkms_store_open(dir, 1, &s), TKMS_STORE_OK);
+  tkms_store_close(s);
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_int(st, 0), 2);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  rm_dir(dir);
 }
 
 static void test_meta(void **state) {
@@ -515,6 +604,7 @@ static void test_threads(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+      cmocka_unit_test(test_schema_migration),
       cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
       cmocka_unit_test_setup_teardown(test_apply_records, setup, teardown),
       cmocka_unit_test_setup_teardown(test_apply_atomic, setup, teardown),
