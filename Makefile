@@ -52,7 +52,7 @@ UNIT_LIB_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 UNIT_LIB_OBJ := $(UNIT_LIB_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
 
 .PHONY: all run check check-unit check-node check-crash check-layering check-format \
-        check-san check-fuzz check-ctime check-evm torture fuzz bench format deps node-deps clean help
+        check-san check-fuzz check-ctime check-evm client-ts torture fuzz bench format deps node-deps clean help
 .DEFAULT_GOAL := all
 # Keep object files of test programs between runs.
 .SECONDARY:
@@ -114,9 +114,16 @@ check-unit: $(UNIT_BIN)
 check-node: all node-deps
 	TKMS_BUILD=$(BUILD) node --test --test-concurrency=1 tests/integration/
 
-# BN254 keys and signatures by the C code against contracts/ on an in-process EVM (ganache).
-check-evm: all node-deps $(BUILD)/tests/test_bn254_tool
-	TKMS_BUILD=$(BUILD) node --test tests/evm/
+# BN254 keys and signatures by the C code, and by the service through the TypeScript
+# client, against contracts/ on an in-process EVM (ganache).
+check-evm: all node-deps client-ts $(BUILD)/tests/test_bn254_tool
+	TKMS_BUILD=$(BUILD) node --test --test-concurrency=1 tests/evm/
+
+# The TypeScript AVS client (clients/ts), compiled with the pinned tsc.
+CLIENT_TS_SRC := $(wildcard clients/ts/src/*.ts)
+client-ts: $(BUILD)/clients/ts/index.js
+$(BUILD)/clients/ts/index.js: $(CLIENT_TS_SRC) clients/ts/tsconfig.json node_modules/.package-lock.json
+	node_modules/.bin/tsc -p clients/ts/tsconfig.json --outDir $(BUILD)/clients/ts
 
 check-crash: all node-deps
 	TKMS_BUILD=$(BUILD) node tests/crash/crash.mjs --kills $${CRASH_KILLS:-100}
@@ -145,7 +152,7 @@ check-fuzz:
 	@bash scripts/fuzz.sh --smoke
 
 bench: all node-deps $(BUILD)/bench/bn254_bench
-	@bash bench/run.sh
+	@TKMS_BUILD=$(BUILD) bash bench/run.sh
 	node bench/bn254_noble.mjs $(BUILD)/bench/bn254_bench
 
 $(BUILD)/bench/bn254_bench: bench/bn254_bench.c $(LIB_crypto)

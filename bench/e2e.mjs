@@ -10,6 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { start, makeTmpDir } from '../tests/integration/lib/server.mjs';
 import { Client, EoaSigner, ethers, rand } from '../tests/integration/lib/client.mjs';
+import { hashToG1Noble } from '../tests/evm/lib/chain.mjs';
+import { bn254 } from '@noble/curves/bn254';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -21,7 +23,7 @@ const SECONDS = Number(opt('seconds', process.env.BENCH_SECONDS || 10));
 const CONNS = Number(opt('conns', 16));
 const RAW = opt('raw', null);
 const CREATE_SECONDS = Number(opt('create-seconds', 3));
-const GLOBAL_TIMEOUT_MS = (SECONDS + 8 * CREATE_SECONDS + 120) * 1000;
+const GLOBAL_TIMEOUT_MS = (2 * SECONDS + 8 * CREATE_SECONDS + 150) * 1000;
 
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
 const timer = setTimeout(() => {
@@ -40,6 +42,53 @@ function rawSigns() {
   const m = /raw_secp256k1_sign: (\d+) signs\/s/.exec(r.stdout || '');
   if (!m) throw new Error(`raw_secp failed: ${r.stderr || r.error}`);
   return { perSec: Number(m[1]), line: r.stdout.trim() };
+}
+
+/** One thread of the C BN254 code: G1 scalar multiplications by a secret scalar per second. */
+function rawG1Mul() {
+  const bin = path.join(process.env.TKMS_BUILD || 'build', 'bench', 'bn254_bench');
+  if (!fs.existsSync(bin)) return NaN;
+  const r = spawnSync(bin, ['1'], { encoding: 'utf8', timeout: 60000 });
+  const m = /^g1_mul \(ct\)\s+([\d.]+) ops\/s$/m.exec(r.stdout || '');
+  return m ? Number(m[1]) : NaN;
+}
+
+/** A signed POST /v1/avs/scalar_mul body for a fresh operator key, checked once with noble. */
+async function avsScalarMulRequest(c) {
+  const op = new EoaSigner();
+  const eoa = op.principal.slice(4);
+  const cr = await c.envelope(op, 'CreateKey', { keyType: 'bn254', owner: op.principal }, { eoa });
+  const k = await c.raw('POST', '/v1/avs/keys', cr.body);
+  if (k.status !== 201) throw new Error(`avs create: ${k.status} ${k.text}`);
+  const key = k.json;
+  const h = hashToG1Noble(BigInt(rand(32)));
+  const hx = (n) => '0x' + n.toString(16).padStart(64, '0');
+  const hash = { X: hx(h.X), Y: hx(h.Y) };
+  const payload = hash.X + hash.Y.slice(2);
+  const req = await c.envelope(
+    op, 'Sign', { keyId: key.key_id, mode: 'bn254_g1_mul', payload, version: key.version },
+    { eoa, hash, version: key.version }, { deadline: Math.floor(Date.now() / 1000) + 1800 });
+  const probe = await c.raw('POST', '/v1/avs/scalar_mul', req.body);
+  const Fp2 = bn254.fields.Fp2;
+  const g2 = bn254.G2.ProjectivePoint.fromAffine({
+    x: Fp2.fromBigTuple([BigInt(key.g2.X[1]), BigInt(key.g2.X[0])]),
+    y: Fp2.fromBigTuple([BigInt(key.g2.Y[1]), BigInt(key.g2.Y[0])]),
+  });
+  const g1 = (p) => bn254.G1.ProjectivePoint.fromAffine({ x: BigInt(p.X), y: BigInt(p.Y) });
+  if (probe.status !== 200 ||
+      !bn254.fields.Fp12.eql(bn254.pairing(g1(probe.json.signature), bn254.G2.ProjectivePoint.BASE),
+        bn254.pairing(g1(hash), g2))) {
+    throw new Error(`scalar_mul probe failed: ${probe.status} ${probe.text}`);
+  }
+  return { path: '/v1/avs/scalar_mul', body: JSON.stringify(req.body) };
+}
+
+/** wrk (or the Node fallback) against one body. */
+async function load(url, body, name) {
+  if (!haveWrk()) return runNode(url, body);
+  const f = path.join(makeTmpDir('tkms-bench-'), `${name}.json`);
+  fs.writeFileSync(f, body);
+  return runWrk(url, f);
 }
 
 const toMs = (v, unit) => Number(v) * { us: 1e-3, ms: 1, s: 1e3, m: 6e4 }[unit];
@@ -167,16 +216,11 @@ async function main() {
     if (probe.status !== 200 || ethers.recoverAddress(digest, probe.json.signature).toLowerCase() !== key.address) {
       throw new Error(`sign probe failed: ${probe.status} ${probe.text}`);
     }
-    const body = JSON.stringify(req.body);
-    const url = `${srv.url}${req.path}`;
-    let e2e;
-    if (haveWrk()) {
-      const f = path.join(makeTmpDir('tkms-bench-'), 'sign.json');
-      fs.writeFileSync(f, body);
-      e2e = await runWrk(url, f);
-    } else {
-      e2e = await runNode(url, body);
-    }
+    const e2e = await load(`${srv.url}${req.path}`, JSON.stringify(req.body), 'sign');
+    // EigenLayer scalar_mul(eoa, hash) over HTTP, beside one thread of the C G1 multiplication.
+    const avs = await avsScalarMulRequest(c);
+    const avsE2e = await load(`${srv.url}${avs.path}`, avs.body, 'scalar_mul');
+    const rawG1 = rawG1Mul();
 
     // Creations: sign the requests first so the client's signing is not measured.
     const seqBodies = await presign(c, owner, 2000);
@@ -190,6 +234,11 @@ async function main() {
       ['  latency p50 / p99', `${fmt(e2e.p50, 2)} ms / ${fmt(e2e.p99, 2)} ms`],
       ['  non-2xx / socket errors', `${e2e.non2xx} / ${e2e.errors}`],
       ['  e2e / raw', `${fmt((100 * e2e.perSec) / raw.perSec, 1)} %`],
+      ['raw BN254 G1 mul, secret scalar (tkms C, 1 thread)', `${fmt(rawG1)} muls/s`],
+      [`e2e POST /v1/avs/scalar_mul (${avsE2e.tool}, ${SECONDS} s)`, `${fmt(avsE2e.perSec)} muls/s`],
+      ['  latency p50 / p99', `${fmt(avsE2e.p50, 2)} ms / ${fmt(avsE2e.p99, 2)} ms`],
+      ['  non-2xx / socket errors', `${avsE2e.non2xx} / ${avsE2e.errors}`],
+      ['  e2e / raw', `${fmt((100 * avsE2e.perSec) / rawG1, 1)} %`],
       ['sealed key create, sequential', `${fmt(seq.perSec, 1)} keys/s${seq.bad ? ` (${seq.bad} failed)` : ''}${seq.exhausted ? ' (ran out of pre-signed bodies)' : ''}`],
       [`sealed key create, ${CONNS} concurrent`, `${fmt(con.perSec, 1)} keys/s${con.bad ? ` (${con.bad} failed)` : ''}${con.exhausted ? ' (ran out of pre-signed bodies)' : ''}`],
     ];
@@ -199,6 +248,7 @@ async function main() {
     console.log(`${'-'.repeat(w)}  ${'-'.repeat(24)}`);
     for (const [a, b] of rows) console.log(`${a.padEnd(w)}  ${b}`);
     if (e2e.non2xx || e2e.errors) console.log('bench: WARNING: some sign requests failed; the e2e figure is not a signing rate');
+    if (avsE2e.non2xx || avsE2e.errors) console.log('bench: WARNING: some scalar_mul requests failed; the figure is not a rate');
   } finally {
     await srv.stop();
   }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# bench/run.sh — `make bench`: raw libsecp256k1 signing vs end-to-end tkms signing
-# and sealed key creation. Benchmarks, not tests: they print numbers, they do not judge.
+# bench/run.sh — `make bench`: raw libsecp256k1 signing vs end-to-end tkms signing,
+# the C BN254 G1 multiplication vs end-to-end EigenLayer scalar_mul, and sealed key
+# creation. Benchmarks, not tests: they print numbers, they do not judge.
 #   TKMS_BUILD (default build)  BENCH_SECONDS (e2e duration, default 10)
 #   BENCH_LOADGEN=node          use the Node keep-alive load generator even if wrk exists
 set -euo pipefail
