@@ -210,6 +210,10 @@ static int check_scope(tkms_op *op, const tkms_ecall *ec) {
                         op->owner.text);
   if (op->key != NULL && !tkms_session_covers_key(s, op->key->id))
     return tkms_op_fail(op, TKMS_E_SCOPE, "the session does not cover this key");
+  /* A session limited to listed keys acts on those keys only: a key it created
+   * would be outside its own list. */
+  if (ec->scope == TKMS_SCOPE_CREATE && s->u.session.n_keys > 0)
+    return tkms_op_fail(op, TKMS_E_SCOPE, "a session limited to listed keys cannot create keys");
   return TKMS_OK;
 }
 

@@ -103,6 +103,16 @@ static void test_session_scope(void **state) {
   req_open(e, &w, owner.text, stranger.text, all, NULL, 0, h_now + 60);
   h_sign(e, &w, &skey, sid);
   h_refused(e, &w, TKMS_E_SCOPE, &before);
+  /* a session limited to listed keys may not create keys, even with "create" */
+  static const char *const sign_create[] = {"sign", "create", NULL};
+  uint8_t sid2[16];
+  open_session(e, &owner, &skey, sign_create, (const uint8_t(*)[16])keys, 1, h_now + 3600, sid2);
+  h_snap_take(e, &before);
+  h_req_create(e, &w, owner.text, "secp256k1");
+  h_sign(e, &w, &skey, sid2);
+  h_refused(e, &w, TKMS_E_SCOPE, &before);
+  assert_non_null(strstr(e->err, "limited to listed keys cannot create"));
+  assert_int_equal(sign_via(e, k1, &skey, sid2), TKMS_OK);
   /* unknown session */
   uint8_t nosid[16] = {0xee};
   h_req_sign(e, &w, k1, "digest", d, 32);
