@@ -1,4 +1,5 @@
-/* src/crypto/kdf.h — HKDF-SHA256 (RFC 5869) and SHA-256, over OpenSSL. Pure. */
+/* src/crypto/kdf.h — HKDF-SHA256 (RFC 5869, over libsodium's HMAC-SHA256, intermediates
+ * on the caller's stack) and SHA-256 (OpenSSL). Pure. */
 #ifndef TKMS_CRYPTO_KDF_H
 #define TKMS_CRYPTO_KDF_H
 #include <stddef.h>
