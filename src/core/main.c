@@ -175,6 +175,10 @@ int main(int argc, char **argv) {
   tkms_log("core %s, measurement %s, %d workers%s", TKMS_CORE_VERSION, m, workers,
            init ? ", --init" : "");
 
+  if (tkms_sandbox_preload(err, sizeof err) != 0) {
+    tkms_log("%s", err);
+    return 1;
+  }
   /* Threads are started before the sandbox and parked: thread start-up (stack,
    * rseq, robust list, malloc arena) needs syscalls the workers never need again,
    * and a filter installed with TSYNC must find every thread already running. */

@@ -2,6 +2,8 @@
 #include "core/sandbox.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -111,6 +113,27 @@ static const int allowed[] = {
     SCMP_SYS(lseek),
 #endif
 };
+
+int tkms_sandbox_preload(char *err, size_t n) {
+  if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1) {
+    snprintf(err, n, "OpenSSL initialisation failed");
+    return -1;
+  }
+  /* Fetching loads the provider; one digest per family the core uses. */
+  static const char *const digests[] = {"SHA256", "SHA384", "SHA512"};
+  for (size_t i = 0; i < sizeof digests / sizeof digests[0]; i++) {
+    EVP_MD *md = EVP_MD_fetch(NULL, digests[i], NULL);
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    int ok = md != NULL && EVP_Digest("", 0, out, &len, md, NULL) == 1;
+    EVP_MD_free(md);
+    if (!ok) {
+      snprintf(err, n, "OpenSSL has no %s", digests[i]);
+      return -1;
+    }
+  }
+  return 0;
+}
 
 int tkms_sandbox_install(char *err, size_t n) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);

@@ -6,6 +6,10 @@
  * the core mid-write), and mlockall when the memory-lock limit allows it
  * (otherwise secrets still live in sodium_malloc'd locked pages).
  *
+ * tkms_sandbox_preload: what libraries would otherwise do lazily on first use,
+ * which the sandbox would kill: OpenSSL reads its configuration file and loads
+ * its default provider and digests.
+ *
  * tkms_sandbox_install: after every file is open — a seccomp allowlist applied
  * to all threads (TSYNC); anything else kills the process. */
 #ifndef TKMS_CORE_SANDBOX_H
@@ -13,5 +17,6 @@
 #include <stddef.h>
 
 int tkms_harden_early(char *err, size_t err_len);
+int tkms_sandbox_preload(char *err, size_t err_len);
 int tkms_sandbox_install(char *err, size_t err_len);
 #endif
