@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "attest/snp.h"
 #include "attest/verifier.h"
 
 /* Verifiers, in the order AUTO tries their detect(). Each format file adds its
  * own line. */
 static const tkms_attest_verifier *const verifiers[] = {
     NULL, /* keeps the array non-empty */
+    &tkms_attest_snp_verifier,
 };
 
 int tkms_attest_fail(char reason[TKMS_ATTEST_REASON_MAX], int code, const char *fmt, ...) {
