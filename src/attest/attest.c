@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "attest/nitro.h"
 #include "attest/snp.h"
 #include "attest/verifier.h"
 
@@ -12,6 +13,7 @@
  * own line. */
 static const tkms_attest_verifier *const verifiers[] = {
     NULL, /* keeps the array non-empty */
+    &tkms_attest_nitro_verifier,
     &tkms_attest_snp_verifier,
 };
 
