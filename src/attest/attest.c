@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "attest/nitro.h"
+#include "attest/sim_evidence.h"
 #include "attest/snp.h"
 #include "attest/tpm2_quote.h"
 #include "attest/verifier.h"
@@ -14,6 +15,7 @@
  * own line. */
 static const tkms_attest_verifier *const verifiers[] = {
     NULL, /* keeps the array non-empty */
+    &tkms_attest_sim_verifier,
     &tkms_attest_tpm2_verifier,
     &tkms_attest_nitro_verifier,
     &tkms_attest_snp_verifier,
