@@ -142,11 +142,11 @@ static int parse_payload(const cbor_item_t *m, payload_fields *f,
   return TKMS_ATTEST_OK;
 }
 
-/* PCRs in index order as claims pcr<i>; debug if PCR0, PCR1 or PCR2 is zero or absent. */
-static int pcr_claims(const cbor_item_t *pcrs, tkms_attest_claims *out,
-                      char reason[TKMS_ATTEST_REASON_MAX]) {
-  const uint8_t *val[TKMS_NITRO_MAX_PCRS] = {0};
+/* Checks the PCR map (indices < 32, each once, 48 bytes) into val[] by index. */
+static int pcr_parse(const cbor_item_t *pcrs, const uint8_t *val[TKMS_NITRO_MAX_PCRS],
+                     char reason[TKMS_ATTEST_REASON_MAX]) {
   struct cbor_pair *p = cbor_map_handle(pcrs);
+  for (size_t i = 0; i < TKMS_NITRO_MAX_PCRS; i++) val[i] = NULL;
   for (size_t i = 0; i < cbor_map_size(pcrs); i++) {
     if (!cbor_isa_uint(p[i].key) || cbor_get_int(p[i].key) >= TKMS_NITRO_MAX_PCRS)
       return tkms_attest_fail(reason, TKMS_ATTEST_E_MALFORMED, "pcrs: index");
@@ -160,6 +160,15 @@ static int pcr_claims(const cbor_item_t *pcrs, tkms_attest_claims *out,
       return tkms_attest_fail(reason, TKMS_ATTEST_E_MALFORMED, "pcr%u repeated", (unsigned)idx);
     val[idx] = cbor_bytestring_handle(v);
   }
+  return TKMS_ATTEST_OK;
+}
+
+/* PCRs in index order as claims pcr<i>. debug if PCR0, PCR1 or PCR2 is zero or
+ * absent: AWS zeroes the image, kernel and application measurements of an enclave
+ * started in debug mode, while PCR3/4/8 (role, instance, signing certificate) may
+ * stay set, so "every PCR zero" would miss a debug enclave. */
+static int pcr_claims(const uint8_t *const val[TKMS_NITRO_MAX_PCRS], tkms_attest_claims *out,
+                      char reason[TKMS_ATTEST_REASON_MAX]) {
   int debug = 0;
   for (unsigned i = 0; i < TKMS_NITRO_MAX_PCRS; i++) {
     if (val[i] == NULL) {
@@ -269,6 +278,8 @@ int tkms_attest_nitro_verify_pinned(const uint8_t *ev, size_t len, uint64_t at,
     goto done;
   }
   if ((rc = parse_payload(payload, &f, reason)) != TKMS_ATTEST_OK) goto done;
+  const uint8_t *pcr[TKMS_NITRO_MAX_PCRS];
+  if ((rc = pcr_parse(f.pcrs, pcr, reason)) != TKMS_ATTEST_OK) goto done;
   if ((rc = check_chain(&f, at, root_sha256, &key, reason)) != TKMS_ATTEST_OK) goto done;
   if (tkms_cose_sig_structure(&m, &tbs, &tbs_len) != 0) {
     rc = tkms_attest_fail(reason, TKMS_ATTEST_E_INTERNAL, "out of memory");
@@ -281,7 +292,7 @@ int tkms_attest_nitro_verify_pinned(const uint8_t *ev, size_t len, uint64_t at,
                           "COSE_Sign1 signature does not verify with the certificate's key");
     goto done;
   }
-  if ((rc = pcr_claims(f.pcrs, out, reason)) != TKMS_ATTEST_OK) goto done;
+  if ((rc = pcr_claims(pcr, out, reason)) != TKMS_ATTEST_OK) goto done;
   uint8_t ts[8];
   for (int i = 0; i < 8; i++) ts[i] = (uint8_t)(f.timestamp >> (56 - 8 * i));
   uint8_t rd[64] = {0};
