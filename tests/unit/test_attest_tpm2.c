@@ -44,9 +44,10 @@ typedef struct {
   uint16_t type;
   size_t extra_len;
   uint16_t sig_alg, hash_alg;
+  size_t trailing; /* bytes appended to TPMS_ATTEST (and signed) */
 } quote_opts;
 
-static const quote_opts ECDSA = {0xFF544347u, 0x8018, 32, 0x0018, 0x000B};
+static const quote_opts ECDSA = {0xFF544347u, 0x8018, 32, 0x0018, 0x000B, 0};
 
 static void make_attest(const quote_opts *o, buf *a) {
   a->n = 0;
@@ -74,6 +75,7 @@ static void make_attest(const quote_opts *o, buf *a) {
   unsigned int dl;
   assert_int_equal(EVP_Digest(pcr_vals, sizeof pcr_vals, d, &dl, EVP_sha256(), NULL), 1);
   put_tpm2b(a, d, 32);
+  for (size_t i = 0; i < o->trailing; i++) put(a, 0xEE, 1);
 }
 
 static const char *md_of(uint16_t h) {
@@ -295,6 +297,11 @@ static void test_unsupported_and_limits(void **state) {
   o.extra_len = 65; /* more than report data holds */
   make_quote(&o, ec_key, &q);
   assert_int_equal(verify_ec(&q, &c), TKMS_ATTEST_E_MALFORMED);
+  o = ECDSA;
+  o.trailing = 1; /* signed, but TPMS_ATTEST does not end where its fields do */
+  make_quote(&o, ec_key, &q);
+  assert_int_equal(verify_ec(&q, &c), TKMS_ATTEST_E_MALFORMED);
+  o = ECDSA;
   o.extra_len = 0;
   make_quote(&o, ec_key, &q);
   assert_int_equal(verify_ec(&q, &c), TKMS_ATTEST_OK);
