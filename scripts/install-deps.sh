@@ -5,6 +5,7 @@ set -euo pipefail
 pkgs=(
   build-essential pkg-config clang-format
   libsecp256k1-dev libsodium-dev libssl-dev libgmp-dev libseccomp-dev   # core
+  libcbor-dev unzip                                                     # attest (Nitro), its tests
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev  # host, cli
   libcmocka-dev valgrind sqlite3                                        # tests
   clang llvm libclang-rt-14-dev                                         # fuzzing, sanitizers
