@@ -1,7 +1,7 @@
 /* src/platform/platform.h — what the trusted core needs from the machine it runs on.
  *
- * One table of function pointers per platform (sim.c now; tpm2.c, sgx.c, tdx.c
- * later), chosen at start-up by name. The core calls nothing platform-specific
+ * One table of function pointers per platform (sim.c, tpm2.c, sgx.c, tdx.c),
+ * chosen at start-up by name. The core calls nothing platform-specific
  * except through this table, so a platform is one file and its tests.
  *
  * Life cycle: open() runs before the seccomp sandbox is installed and must do
@@ -28,8 +28,10 @@ typedef struct {
   int init;             /* 1: the host's store is empty; missing state may be created */
   const char *exe_path; /* the core binary to measure; NULL = /proc/self/exe.
                            Tests point it at another file to get another measurement. */
-  int evidence_only;    /* 1: open a platform that has no sealing key (tdx, snp) for
-                           evidence alone; its seal_key fails. The core never sets it. */
+  int allow_incomplete; /* 1: open a platform that lacks a part the core needs
+                          (sgx: counters; tdx, snp: counters and the seal key);
+                          the missing functions then fail. The core never sets it:
+                          tests do, and later the cluster code that supplies them. */
 } tkms_platform_cfg;
 
 /* What a platform needs from the sandbox after open() (tkms_platform_ops.sandbox_needs). */
@@ -83,6 +85,9 @@ typedef struct {
 /* The platforms built into this binary. */
 extern const tkms_platform_ops tkms_platform_sim;
 extern const tkms_platform_ops tkms_platform_tpm2;
+extern const tkms_platform_ops tkms_platform_sgx;
+extern const tkms_platform_ops tkms_platform_tdx;
+extern const tkms_platform_ops tkms_platform_snp;
 
 /* Looks a platform up by name; NULL if this build has no such platform. */
 const tkms_platform_ops *tkms_platform_find(const char *name);
