@@ -1,6 +1,6 @@
 /* src/core/main.c — tkms-enclave: the trusted core process.
  *
- *   tkms-enclave --data-dir DIR --workers N [--init] [--platform sim|tpm2]
+ *   tkms-enclave --data-dir DIR --workers N [--init] [--platform sim|tpm2|sgx|tdx|snp]
  *
  * Spawned by `tkms serve` with the core ends of N stream socketpairs open as fds
  * 3 .. 3+N-1. Start-up order matters:
@@ -43,7 +43,8 @@ typedef struct {
 } worker;
 
 static void usage(void) {
-  tkms_log("usage: tkms-enclave --data-dir DIR --workers N [--init] [--platform sim|tpm2]");
+  tkms_log(
+      "usage: tkms-enclave --data-dir DIR --workers N [--init] [--platform sim|tpm2|sgx|tdx|snp]");
 }
 
 static void *worker_main(void *arg) {
