@@ -12,7 +12,7 @@ LISTEN  ?= 127.0.0.1:8420
 CC      ?= cc
 SAN     ?=
 
-PKG_CORE := libsecp256k1 libsodium libcrypto libseccomp libcbor
+PKG_CORE := libsecp256k1 libsodium libcrypto libseccomp libcbor tss2-esys tss2-tctildr tss2-mu tss2-rc
 PKG_HOST := libmicrohttpd jansson sqlite3
 PKG_CLI  := libcurl
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-60}
 out=build-fuzz
 mkdir -p "$out"
-pcs="libsecp256k1 libsodium libcrypto libseccomp libcbor jansson libmicrohttpd sqlite3"
+pcs="libsecp256k1 libsodium libcrypto libseccomp libcbor tss2-esys tss2-tctildr tss2-mu tss2-rc jansson libmicrohttpd sqlite3"
 status=0
 for h in fuzz/fuzz_*.c; do
   name=$(basename "$h" .c)

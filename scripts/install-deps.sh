@@ -6,8 +6,10 @@ pkgs=(
   build-essential pkg-config clang-format
   libsecp256k1-dev libsodium-dev libssl-dev libgmp-dev libseccomp-dev   # core
   libcbor-dev unzip                                                     # attest (Nitro), its tests
+  libtss2-dev                                                           # core, tpm2 platform
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev  # host, cli
   libcmocka-dev valgrind sqlite3                                        # tests
+  swtpm swtpm-tools tpm2-tools                                          # tpm2 platform tests
   clang llvm libclang-rt-14-dev                                         # fuzzing, sanitizers
   nodejs npm                                                            # integration tests
   wrk                                                                   # benchmarks

@@ -1,6 +1,6 @@
 /* src/core/main.c — tkms-enclave: the trusted core process.
  *
- *   tkms-enclave --data-dir DIR --workers N [--init] [--platform sim]
+ *   tkms-enclave --data-dir DIR --workers N [--init] [--platform sim|tpm2|sgx|tdx|snp]
  *
  * Spawned by `tkms serve` with the core ends of N stream socketpairs open as fds
  * 3 .. 3+N-1. Start-up order matters:
@@ -43,7 +43,8 @@ typedef struct {
 } worker;
 
 static void usage(void) {
-  tkms_log("usage: tkms-enclave --data-dir DIR --workers N [--init] [--platform sim]");
+  tkms_log(
+      "usage: tkms-enclave --data-dir DIR --workers N [--init] [--platform sim|tpm2|sgx|tdx|snp]");
 }
 
 static void *worker_main(void *arg) {
@@ -199,7 +200,7 @@ int main(int argc, char **argv) {
   }
   pthread_attr_destroy(&attr);
   pthread_barrier_wait(&ready);
-  if (tkms_sandbox_install(err, sizeof err) != 0) {
+  if (tkms_sandbox_install(ops->sandbox_needs, err, sizeof err) != 0) {
     tkms_log("%s", err);
     _exit(1);
   }

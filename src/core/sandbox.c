@@ -2,6 +2,7 @@
 #include "core/sandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <seccomp.h>
@@ -11,9 +12,11 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/log.h"
+#include "platform/platform.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TKMS_ASAN 1
@@ -135,7 +138,39 @@ int tkms_sandbox_preload(char *err, size_t n) {
   return 0;
 }
 
-int tkms_sandbox_install(char *err, size_t n) {
+/* Platform extras (platform.h TKMS_SANDBOX_*), added only for the platform that
+ * asks. TPM_IO: the TCTI talks to /dev/tpmrm0 (read/write/poll on the open
+ * descriptor) or to swtpm, whose TCTI connects a new stream socket per command:
+ * sockets of the unix and inet families only, and connect. FILES: Gramine's
+ * /dev/attestation and configfs-tsm commit a write when the file is closed, so
+ * each request reopens them: openat without O_CREAT, mkdirat/unlinkat (a
+ * configfs-tsm report entry per request) and fstat. */
+static int add_platform_rules(scmp_filter_ctx ctx, unsigned needs) {
+  int rc = 0;
+  if (needs & TKMS_SANDBOX_TPM_IO) {
+    static const int fam[] = {AF_UNIX, AF_INET, AF_INET6};
+    for (size_t i = 0; i < sizeof fam / sizeof fam[0] && rc == 0; i++)
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+                            SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fam[i]));
+    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0);
+    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(poll), 0);
+    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ppoll), 0);
+  }
+  if (needs & TKMS_SANDBOX_FILES) {
+#ifndef TKMS_ASAN /* sanitizer builds allow every openat already */
+    if (rc == 0)
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+                            SCMP_A2(SCMP_CMP_MASKED_EQ, O_CREAT, 0));
+#endif
+    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mkdirat), 0);
+    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 0);
+    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fstat), 0);
+    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 0);
+  }
+  return rc;
+}
+
+int tkms_sandbox_install(unsigned needs, char *err, size_t n) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
   if (ctx == NULL) {
     snprintf(err, n, "seccomp_init failed");
@@ -144,6 +179,7 @@ int tkms_sandbox_install(char *err, size_t n) {
   int rc = 0;
   for (size_t i = 0; i < sizeof allowed / sizeof allowed[0] && rc == 0; i++)
     rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+  if (rc == 0) rc = add_platform_rules(ctx, needs);
   /* Memory may be mapped and re-protected, but never made executable: no new
    * code can appear in the core after start-up. */
   if (rc == 0)

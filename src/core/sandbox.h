@@ -11,12 +11,14 @@
  * its default provider and digests.
  *
  * tkms_sandbox_install: after every file is open — a seccomp allowlist applied
- * to all threads (TSYNC); anything else kills the process. */
+ * to all threads (TSYNC); anything else kills the process. needs are the
+ * platform's TKMS_SANDBOX_* bits (platform/platform.h): the few extra syscalls
+ * its functions make after open(), and nothing for the sim platform. */
 #ifndef TKMS_CORE_SANDBOX_H
 #define TKMS_CORE_SANDBOX_H
 #include <stddef.h>
 
 int tkms_harden_early(char *err, size_t err_len);
 int tkms_sandbox_preload(char *err, size_t err_len);
-int tkms_sandbox_install(char *err, size_t err_len);
+int tkms_sandbox_install(unsigned needs, char *err, size_t err_len);
 #endif

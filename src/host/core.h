@@ -23,6 +23,7 @@ typedef struct tkms_chan tkms_chan;
 typedef struct {
   const char *enclave_path; /* tkms-enclave binary */
   const char *data_dir;     /* passed to the core as --data-dir */
+  const char *platform;     /* passed to the core as --platform; NULL = sim */
   unsigned channels;        /* sockets = core workers, 1..64 */
   tkms_store *store;        /* where the sealed state lives */
 } tkms_core_config;

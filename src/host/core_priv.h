@@ -23,6 +23,7 @@ struct tkms_chan {
 struct tkms_core {
   char *enclave_path;
   char *data_dir;
+  char *platform;
   tkms_store *store;
   unsigned n;
   tkms_chan *chans;

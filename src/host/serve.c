@@ -24,6 +24,7 @@ typedef struct {
   const char *data_dir;
   const char *listen;
   const char *enclave;
+  const char *platform;
   unsigned workers;
   unsigned max_connections;
 } serve_opts;
@@ -31,12 +32,14 @@ typedef struct {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: tkms serve [--data-dir DIR] [--listen HOST:PORT] [--workers N]\n"
-          "                  [--enclave PATH] [--max-connections N]\n"
+          "                  [--enclave PATH] [--max-connections N] [--platform NAME]\n"
           "  --data-dir DIR        sealed state and metadata (default ./var)\n"
           "  --listen HOST:PORT    address to bind (default 127.0.0.1:8420; port 0 = any)\n"
           "  --workers N           HTTP threads and core sockets, 1..64 (default 4)\n"
           "  --enclave PATH        the trusted core binary (default: tkms-enclave beside tkms)\n"
-          "  --max-connections N   concurrent connections (default 1024)\n");
+          "  --max-connections N   concurrent connections (default 1024)\n"
+          "  --platform NAME       the core's platform: sim (default), tpm2\n"
+          "                        (tpm2 reads the TPM connection from $TKMS_TPM2_TCTI)\n");
 }
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out) {
@@ -53,13 +56,14 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
   o->data_dir = "./var";
   o->listen = "127.0.0.1:8420";
   o->enclave = NULL;
+  o->platform = "sim";
   o->workers = 4;
   o->max_connections = 1024;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return 1;
-    static const char *const names[] = {"--data-dir", "--listen", "--workers", "--enclave",
-                                        "--max-connections"};
+    static const char *const names[] = {"--data-dir", "--listen",          "--workers",
+                                        "--enclave",  "--max-connections", "--platform"};
     const char *val = NULL;
     size_t k;
     for (k = 0; k < sizeof names / sizeof *names; k++) {
@@ -102,6 +106,15 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
           fprintf(stderr, "tkms serve: --max-connections must be 1..1000000\n");
           return -1;
         }
+        break;
+      case 5:
+        /* the core checks the name against the platforms it was built with */
+        if (strlen(val) > 31 ||
+            strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(val)) {
+          fprintf(stderr, "tkms serve: --platform takes a platform name such as sim or tpm2\n");
+          return -1;
+        }
+        o->platform = val;
         break;
     }
   }
@@ -196,8 +209,11 @@ int tkms_serve_main(int argc, char **argv) {
     fprintf(stderr, "tkms: cannot open the store in %s\n", o.data_dir);
     goto out;
   }
-  tkms_core_config cc = {
-      .enclave_path = o.enclave, .data_dir = o.data_dir, .channels = o.workers, .store = store};
+  tkms_core_config cc = {.enclave_path = o.enclave,
+                         .data_dir = o.data_dir,
+                         .platform = o.platform,
+                         .channels = o.workers,
+                         .store = store};
   int cs = tkms_core_start(&cc, &core);
   if (cs != TKMS_CORE_START_OK) {
     status = cs;

@@ -12,6 +12,7 @@
  *   --workers N            HTTP threads = core sockets (default 4)
  *   --enclave PATH         the core binary (default: tkms-enclave next to this program)
  *   --max-connections N    default 1024
+ *   --platform NAME        the core's platform (default sim; tpm2 reads $TKMS_TPM2_TCTI)
  * Prints "tkms: listening on http://HOST:PORT (platform P[, SIMULATED])" on
  * stdout once serving. Stops cleanly on SIGTERM / SIGINT.
  * Returns the process exit status: 0 after a clean stop, 1 on a start-up

@@ -100,8 +100,9 @@ static int spawn_core(tkms_core *c, int init) {
   if (pipe2(errpipe, O_CLOEXEC) != 0) goto out;
   char workers[16];
   snprintf(workers, sizeof workers, "%u", c->n);
-  char *argv[] = {c->enclave_path, "--data-dir",           c->data_dir, "--workers",
-                  workers,         init ? "--init" : NULL, NULL};
+  char *argv[] = {
+      c->enclave_path, "--data-dir",           c->data_dir, "--workers", workers, "--platform",
+      c->platform,     init ? "--init" : NULL, NULL};
   pthread_mutex_lock(&c->state_mu);
   if (atomic_load(&c->stopping)) {
     pthread_mutex_unlock(&c->state_mu);
@@ -480,6 +481,7 @@ static void core_free(tkms_core *c) {
   free(c->chans);
   free(c->enclave_path);
   free(c->data_dir);
+  free(c->platform);
   pthread_cond_destroy(&c->wake);
   pthread_mutex_destroy(&c->state_mu);
   free(c);
@@ -496,8 +498,9 @@ int tkms_core_start(const tkms_core_config *cfg, tkms_core **out) {
   c->store = cfg->store;
   c->enclave_path = strdup(cfg->enclave_path);
   c->data_dir = strdup(cfg->data_dir);
+  c->platform = strdup(cfg->platform != NULL ? cfg->platform : "sim");
   c->chans = calloc(c->n, sizeof *c->chans);
-  if (!c->enclave_path || !c->data_dir || !c->chans) {
+  if (!c->enclave_path || !c->data_dir || !c->platform || !c->chans) {
     core_free(c);
     return TKMS_CORE_START_FAILED;
   }

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const tkms_platform_ops *const platforms[] = {&tkms_platform_sim};
+static const tkms_platform_ops *const platforms[] = {&tkms_platform_sim, &tkms_platform_tpm2,
+                                                     &tkms_platform_sgx, &tkms_platform_tdx,
+                                                     &tkms_platform_snp};
 
 const tkms_platform_ops *tkms_platform_find(const char *name) {
   if (name == NULL) return NULL;

@@ -1,7 +1,7 @@
 /* src/platform/platform.h — what the trusted core needs from the machine it runs on.
  *
- * One table of function pointers per platform (sim.c now; tpm2.c, sgx.c, tdx.c
- * later), chosen at start-up by name. The core calls nothing platform-specific
+ * One table of function pointers per platform (sim.c, tpm2.c, sgx.c, tdx.c),
+ * chosen at start-up by name. The core calls nothing platform-specific
  * except through this table, so a platform is one file and its tests.
  *
  * Life cycle: open() runs before the seccomp sandbox is installed and must do
@@ -28,13 +28,24 @@ typedef struct {
   int init;             /* 1: the host's store is empty; missing state may be created */
   const char *exe_path; /* the core binary to measure; NULL = /proc/self/exe.
                            Tests point it at another file to get another measurement. */
+  int allow_incomplete; /* 1: open a platform that lacks a part the core needs
+                          (sgx: counters; tdx, snp: counters and the seal key);
+                          the missing functions then fail. The core never sets it:
+                          tests do, and later the cluster code that supplies them. */
 } tkms_platform_cfg;
+
+/* What a platform needs from the sandbox after open() (tkms_platform_ops.sandbox_needs). */
+#define TKMS_SANDBOX_TPM_IO 1u /* poll; stream sockets (unix, inet) and connect: TCTIs */
+#define TKMS_SANDBOX_FILES                                \
+  2u /* openat without O_CREAT, mkdirat, unlinkat, fstat: \
+        pseudo-files that must be reopened per request */
 
 typedef struct tkms_platform_ops {
   const char *name; /* "sim" | "tpm2" | ... : F_PLATFORM */
   int simulated;    /* 1 if the platform protects nothing against root on the host */
   /* What trusted time is: a sentence for logs ("host clock (sim only)"). */
   const char *time_source;
+  unsigned sandbox_needs; /* TKMS_SANDBOX_* bits: syscalls beyond the base allowlist */
 
   /* Reads/creates the platform's state; *ctx receives the instance. */
   int (*open)(const tkms_platform_cfg *cfg, void **ctx, char *err, size_t err_len);
@@ -73,6 +84,10 @@ typedef struct {
 
 /* The platforms built into this binary. */
 extern const tkms_platform_ops tkms_platform_sim;
+extern const tkms_platform_ops tkms_platform_tpm2;
+extern const tkms_platform_ops tkms_platform_sgx;
+extern const tkms_platform_ops tkms_platform_tdx;
+extern const tkms_platform_ops tkms_platform_snp;
 
 /* Looks a platform up by name; NULL if this build has no such platform. */
 const tkms_platform_ops *tkms_platform_find(const char *name);
@@ -97,4 +112,13 @@ int tkms_sim_derive_seal_key(const uint8_t root[32], const uint8_t measurement[3
  * remote party. Returns 0 or -1. */
 int tkms_sim_evidence_parse(const uint8_t *ev, size_t len, uint8_t measurement[32],
                             uint8_t report_data[64], uint8_t attest_pub[32]);
+
+/* ---- tpm2 internals exposed for tests and verifiers ----------------------------- */
+#define TKMS_TPM2_EVIDENCE_MAGIC "TKMSTPM1"
+#define TKMS_TPM2_EVIDENCE_MAGIC_BYTES 8u
+#define TKMS_TPM2_MAX_STEP 1024u   /* most increments one counter_advance may make */
+#define TKMS_TPM2_AK_DER_BYTES 91u /* SubjectPublicKeyInfo of a P-256 key */
+/* The attestation key's public key as DER SubjectPublicKeyInfo; ctx is an open
+ * tpm2 instance. Returns 0 or -1 (cap too small). */
+int tkms_tpm2_ak_public_der(void *ctx, uint8_t *out, size_t cap, size_t *len);
 #endif
