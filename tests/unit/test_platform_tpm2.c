@@ -37,6 +37,7 @@
 /* cmocka after the standard headers */
 #include <cmocka.h>
 
+#include "attest/attest.h"
 #include "platform/platform.h"
 
 static pid_t swtpm_pid = -1;
@@ -172,7 +173,8 @@ static uint32_t transient_handles(void) {
 }
 
 /* SHA-256 of the three policy PCRs (0, 7, 23) as the TPM reads them now. */
-static void pcr_values(uint8_t pcr23[32], uint8_t digest[32]) {
+/* PCRs 0, 7, 23 (SHA-256 bank): PCR 23, their digest, and (all != NULL) all three. */
+static void pcr_values3(uint8_t pcr23[32], uint8_t digest[32], uint8_t *all) {
   TSS2_TCTI_CONTEXT *t;
   ESYS_CONTEXT *e = esys_connect(&t);
   TPML_PCR_SELECTION sel;
@@ -194,12 +196,17 @@ static void pcr_values(uint8_t pcr23[32], uint8_t digest[32]) {
   for (unsigned i = 0; i < 3; i++) {
     assert_int_equal(vals->digests[i].size, 32);
     crypto_hash_sha256_update(&h, vals->digests[i].buffer, 32);
+    if (all != NULL) memcpy(all + 32 * i, vals->digests[i].buffer, 32);
   }
   crypto_hash_sha256_final(&h, digest);
   memcpy(pcr23, vals->digests[2].buffer, 32);
   Esys_Free(out_sel);
   Esys_Free(vals);
   esys_done(e, t);
+}
+
+static void pcr_values(uint8_t pcr23[32], uint8_t digest[32]) {
+  pcr_values3(pcr23, digest, NULL);
 }
 
 /* ---- fixtures --------------------------------------------------------------- */
@@ -433,6 +440,26 @@ static void test_evidence_verifies(void **state) {
   OPENSSL_free(sder);
   ECDSA_SIG_free(es);
   EVP_PKEY_free(pk);
+
+  /* src/attest's TPM verifier (written separately) accepts what the platform made,
+   * with the quoted PCR values, and reports SHA-256(report_data) as report data;
+   * a flipped signature byte is a signature failure there too. */
+  uint8_t pcrs[3 * 32], p23[32], d2[32];
+  pcr_values3(p23, d2, pcrs);
+  tkms_attest_item items[] = {{"ak_pub", der, dlen}, {"pcr_values", pcrs, sizeof pcrs}};
+  tkms_attest_collateral col = {items, 2};
+  tkms_attest_claims claims;
+  char reason[TKMS_ATTEST_REASON_MAX];
+  int vr = tkms_attest_verify(TKMS_ATTEST_AUTO, ev, len, &col, 1767222000u, &claims, reason);
+  if (vr != TKMS_ATTEST_OK) fail_msg("tpm2 verifier: %s", reason);
+  assert_int_equal(claims.format, TKMS_ATTEST_TPM2);
+  assert_int_equal(claims.report_data_len, 32);
+  assert_memory_equal(claims.report_data, want, 32);
+  ev[len - 1] ^= 1;
+  assert_int_equal(
+      tkms_attest_verify(TKMS_ATTEST_TPM2, ev, len, &col, 1767222000u, &claims, reason),
+      TKMS_ATTEST_E_SIGNATURE);
+  ev[len - 1] ^= 1;
 
   /* the AK is the same on every open (deterministic primary) */
   uint8_t der2[128];
