@@ -71,6 +71,9 @@
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
+
+/* TPM2_TRANSIENT_FIRST shifts a signed 0x80 by 24 (undefined behaviour, UBSan says so). */
+#define TKMS_TPM2_TRANSIENT_FIRST UINT32_C(0x80000000)
 #include <unistd.h>
 
 #include "platform/platform.h"
@@ -194,7 +197,7 @@ static void flush_stale(ESYS_CONTEXT *e) {
   TPMS_CAPABILITY_DATA *cap = NULL;
   TPMI_YES_NO more = 0;
   if (Esys_GetCapability(e, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
-                         TPM2_TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES, &more,
+                         TKMS_TPM2_TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES, &more,
                          &cap) != TSS2_RC_SUCCESS)
     return;
   for (uint32_t i = 0; i < cap->data.handles.count; i++) {

@@ -33,6 +33,9 @@
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_tctildr.h>
+
+/* TPM2_TRANSIENT_FIRST shifts a signed 0x80 by 24 (undefined behaviour, UBSan says so). */
+#define TKMS_TPM2_TRANSIENT_FIRST UINT32_C(0x80000000)
 #include <unistd.h>
 /* cmocka after the standard headers */
 #include <cmocka.h>
@@ -164,7 +167,7 @@ static uint32_t transient_handles(void) {
   TPMS_CAPABILITY_DATA *cap = NULL;
   TPMI_YES_NO more;
   assert_int_equal(Esys_GetCapability(e, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
-                                      TPM2_TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES, &more, &cap),
+                                      TKMS_TPM2_TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES, &more, &cap),
                    TSS2_RC_SUCCESS);
   uint32_t n = cap->data.handles.count;
   Esys_Free(cap);
