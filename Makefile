@@ -1,7 +1,7 @@
 # tkms — GNU Make with pkg-config. `make help` lists the targets.
 #
 # Layout and who may include whom (checked by scripts/check-layering.sh):
-#   host -> proto <- core -> {crypto, attest, platform};  cli -> {host, proto, crypto}
+#   host -> proto <- core -> {crypto, attest, platform};  cli -> {host, proto, crypto, attest}
 #
 # Variables: BUILD (output dir, default build), SAN=1 (ASan+UBSan build),
 #            DATA (data dir for `make run`, default ./var), LISTEN (127.0.0.1:8420).
@@ -44,7 +44,7 @@ $(foreach r,$(rooms),$(eval LIB_$(r) := $(BUILD)/lib/libtkms_$(r).a))
 ENCLAVE := $(BUILD)/tkms-enclave
 TKMS    := $(BUILD)/tkms
 CORE_LIBS := $(LIB_core) $(LIB_platform) $(LIB_attest) $(LIB_crypto) $(LIB_proto)
-HOST_LIBS := $(LIB_cli) $(LIB_host) $(LIB_crypto) $(LIB_proto)
+HOST_LIBS := $(LIB_cli) $(LIB_host) $(LIB_attest) $(LIB_crypto) $(LIB_proto)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

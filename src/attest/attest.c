@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "attest/dcap.h"
 #include "attest/verifier.h"
 
 /* Verifiers, in the order AUTO tries their detect(). Each format file adds its
  * own line. */
 static const tkms_attest_verifier *const verifiers[] = {
-    NULL, /* keeps the array non-empty */
+    &tkms_attest_dcap_sgx,
+    &tkms_attest_dcap_tdx,
 };
 
 int tkms_attest_fail(char reason[TKMS_ATTEST_REASON_MAX], int code, const char *fmt, ...) {
