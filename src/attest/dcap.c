@@ -80,6 +80,7 @@ typedef struct {
   X509_CRL *root_crl, *pck_crl;
   EVP_PKEY *att_key;
   tkms_dcap_doc tcb_doc, qe_doc;
+  tkms_dcap_signer_cache signer;
   tkms_tcb_info tcb;
   tkms_qe_identity qe;
 } vctx;
@@ -92,6 +93,7 @@ static void vctx_free(vctx *v) {
   EVP_PKEY_free(v->att_key);
   tkms_dcap_doc_free(&v->tcb_doc);
   tkms_dcap_doc_free(&v->qe_doc);
+  tkms_dcap_signer_cache_free(&v->signer);
 }
 
 #define FAIL(code, ...) tkms_attest_fail(reason, (code), __VA_ARGS__)
@@ -161,7 +163,7 @@ static int check_collateral(vctx *v, const tkms_attest_collateral *col, uint64_t
   const char *why = NULL;
   int rc = tkms_dcap_doc_verify(col, TKMS_DCAP_ITEM_TCB_INFO, "tcbInfo",
                                 TKMS_DCAP_ITEM_TCB_INFO_SIG, TKMS_DCAP_ITEM_TCB_INFO_CHAIN, v->root,
-                                v->root_crl, at, &v->tcb_doc, reason);
+                                v->root_crl, at, &v->signer, &v->tcb_doc, reason);
   if (rc != TKMS_ATTEST_OK) return rc;
   if (tkms_tcb_info_read(&v->tcb_doc.json, v->tcb_doc.body, &v->tcb, &why) != 0)
     return FAIL(TKMS_ATTEST_E_COLLATERAL, "%s", why);
@@ -177,7 +179,7 @@ static int check_collateral(vctx *v, const tkms_attest_collateral *col, uint64_t
 
   rc = tkms_dcap_doc_verify(col, TKMS_DCAP_ITEM_QE_IDENTITY, "enclaveIdentity",
                             TKMS_DCAP_ITEM_QE_IDENTITY_SIG, TKMS_DCAP_ITEM_QE_IDENTITY_CHAIN,
-                            v->root, v->root_crl, at, &v->qe_doc, reason);
+                            v->root, v->root_crl, at, &v->signer, &v->qe_doc, reason);
   if (rc != TKMS_ATTEST_OK) return rc;
   if (tkms_qe_identity_read(&v->qe_doc.json, v->qe_doc.body, &v->qe, &why) != 0)
     return FAIL(TKMS_ATTEST_E_COLLATERAL, "%s", why);

@@ -4,6 +4,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -142,18 +143,30 @@ out:
   return ok;
 }
 
-int tkms_dcap_root_check(X509 *root, const uint8_t pin[65], char reason[TKMS_ATTEST_REASON_MAX]) {
+/* 1 if root's public key is the uncompressed point pin. */
+static int key_is_pin(X509 *root, const uint8_t pin[65]) {
   EVP_PKEY *k = X509_get0_pubkey(root);
-  unsigned char *der = NULL;
-  int n = k != NULL ? i2d_PUBKEY(k, &der) : -1;
-  int match = n == (int)sizeof p256_spki_prefix + 65 &&
-              memcmp(der, p256_spki_prefix, sizeof p256_spki_prefix) == 0 &&
-              memcmp(der + sizeof p256_spki_prefix, pin, 65) == 0;
-  OPENSSL_free(der);
-  int self = match && X509_verify(root, k) == 1;
+  uint8_t pt[65];
+  size_t n = 0;
+  int ok = k != NULL && EVP_PKEY_is_a(k, "EC") &&
+           EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt, sizeof pt,
+                                           &n) == 1 &&
+           n == 65 && memcmp(pt, pin, 65) == 0;
+  /* the point alone does not name the curve: it must be P-256 */
+  char group[32];
+  ok = ok &&
+       EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, NULL) ==
+           1 &&
+       strcmp(group, "prime256v1") == 0;
   ERR_clear_error();
-  if (!match)
+  return ok;
+}
+
+int tkms_dcap_root_check(X509 *root, const uint8_t pin[65], char reason[TKMS_ATTEST_REASON_MAX]) {
+  if (!key_is_pin(root, pin))
     return tkms_attest_fail(reason, TKMS_ATTEST_E_ROOT, "root CA key is not the pinned key");
+  int self = X509_verify(root, X509_get0_pubkey(root)) == 1;
+  ERR_clear_error();
   if (!self) return tkms_attest_fail(reason, TKMS_ATTEST_E_ROOT, "root CA is not self-signed");
   return TKMS_ATTEST_OK;
 }
@@ -190,8 +203,12 @@ static int map_verify_error(int e) {
 int tkms_dcap_chain_verify(STACK_OF(X509) * chain, X509 *root, const uint8_t pin[65],
                            STACK_OF(X509_CRL) * crls, uint64_t at, const char *what,
                            char reason[TKMS_ATTEST_REASON_MAX]) {
-  int rc = tkms_dcap_root_check(root, pin, reason);
-  if (rc != TKMS_ATTEST_OK) return rc;
+  /* The anchor's key is compared here; its self-signature is checked once per
+   * verification by tkms_dcap_root_check (OpenSSL does not check a trust
+   * anchor's own signature). */
+  if (!key_is_pin(root, pin))
+    return tkms_attest_fail(reason, TKMS_ATTEST_E_ROOT, "root CA key is not the pinned key");
+  int rc;
   if (chain == NULL || sk_X509_num(chain) < 1)
     return tkms_attest_fail(reason, TKMS_ATTEST_E_COLLATERAL, "%s: empty chain", what);
   X509_STORE *store = X509_STORE_new();
@@ -258,6 +275,32 @@ static int sig_item(const tkms_attest_item *it, uint8_t sig[64]) {
   return 0;
 }
 
+/* Verifies the issuer chain in item ch to root and returns its leaf's key
+ * (a new reference) in *key. */
+static int signer_verify(const tkms_attest_item *ch, const char *chain_name, X509 *root,
+                         X509_CRL *root_crl, uint64_t at, EVP_PKEY **key,
+                         char reason[TKMS_ATTEST_REASON_MAX]) {
+  STACK_OF(X509) *chain = NULL;
+  if (tkms_dcap_certs_load(ch->data, ch->len, &chain) != 0)
+    return tkms_attest_fail(reason, TKMS_ATTEST_E_COLLATERAL, "%s: no certificates", chain_name);
+  STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+  int rc;
+  if (crls == NULL || !sk_X509_CRL_push(crls, root_crl)) {
+    rc = tkms_attest_fail(reason, TKMS_ATTEST_E_INTERNAL, "out of memory");
+  } else {
+    rc =
+        tkms_dcap_chain_verify(chain, root, tkms_dcap_intel_root_key, crls, at, chain_name, reason);
+  }
+  sk_X509_CRL_free(crls);
+  if (rc == TKMS_ATTEST_OK) {
+    *key = X509_get_pubkey(sk_X509_value(chain, 0)); /* new reference */
+    if (*key == NULL)
+      rc = tkms_attest_fail(reason, TKMS_ATTEST_E_COLLATERAL, "%s: no key", chain_name);
+  }
+  sk_X509_pop_free(chain, X509_free);
+  return rc;
+}
+
 void tkms_dcap_doc_free(tkms_dcap_doc *d) {
   tkms_sjson_free(&d->json);
   d->body = -1;
@@ -265,8 +308,8 @@ void tkms_dcap_doc_free(tkms_dcap_doc *d) {
 
 int tkms_dcap_doc_verify(const tkms_attest_collateral *col, const char *doc_name,
                          const char *wrap_key, const char *sig_name, const char *chain_name,
-                         X509 *root, X509_CRL *root_crl, uint64_t at, tkms_dcap_doc *out,
-                         char reason[TKMS_ATTEST_REASON_MAX]) {
+                         X509 *root, X509_CRL *root_crl, uint64_t at, tkms_dcap_signer_cache *cache,
+                         tkms_dcap_doc *out, char reason[TKMS_ATTEST_REASON_MAX]) {
   memset(out, 0, sizeof *out);
   out->body = -1;
   const tkms_attest_item *doc = tkms_attest_collateral_get(col, doc_name);
@@ -299,28 +342,30 @@ int tkms_dcap_doc_verify(const tkms_attest_collateral *col, const char *doc_name
                           doc_name);
     goto fail;
   }
-  STACK_OF(X509) *chain = NULL;
-  if (tkms_dcap_certs_load(ch->data, ch->len, &chain) != 0) {
-    rc = tkms_attest_fail(reason, TKMS_ATTEST_E_COLLATERAL, "%s: no certificates", chain_name);
-    goto fail;
-  }
-  STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
-  if (crls == NULL || !sk_X509_CRL_push(crls, root_crl)) {
-    rc = tkms_attest_fail(reason, TKMS_ATTEST_E_INTERNAL, "out of memory");
+  EVP_PKEY *signer = NULL;
+  if (cache != NULL && cache->key != NULL && cache->len == ch->len &&
+      memcmp(cache->data, ch->data, ch->len) == 0) {
+    /* the same chain bytes, already verified in this verification */
+    signer = cache->key;
+    rc = TKMS_ATTEST_OK;
   } else {
-    rc =
-        tkms_dcap_chain_verify(chain, root, tkms_dcap_intel_root_key, crls, at, chain_name, reason);
+    rc = signer_verify(ch, chain_name, root, root_crl, at, &signer, reason);
+    if (rc == TKMS_ATTEST_OK && cache != NULL) {
+      EVP_PKEY_free(cache->key);
+      cache->key = signer;
+      cache->data = ch->data;
+      cache->len = ch->len;
+    }
   }
-  sk_X509_CRL_free(crls);
   if (rc == TKMS_ATTEST_OK) {
     /* The signature covers the exact bytes of the signed value as received. */
     const tkms_sjson_tok *t = &out->json.tok[body];
-    EVP_PKEY *k = X509_get0_pubkey(sk_X509_value(chain, 0));
-    if (!tkms_dcap_ecdsa_verify(k, (const uint8_t *)out->json.s + t->start, t->end - t->start, sig))
+    if (!tkms_dcap_ecdsa_verify(signer, (const uint8_t *)out->json.s + t->start, t->end - t->start,
+                                sig))
       rc = tkms_attest_fail(reason, TKMS_ATTEST_E_COLLATERAL_SIG, "%s: signature does not verify",
                             doc_name);
   }
-  sk_X509_pop_free(chain, X509_free);
+  if (cache == NULL) EVP_PKEY_free(signer);
   if (rc != TKMS_ATTEST_OK) goto fail;
   out->body = body;
   return TKMS_ATTEST_OK;
@@ -369,4 +414,9 @@ int tkms_dcap_parse_time(const char *s, size_t len, uint64_t *out) {
   if (M == 2 && D == 29 && !leap) return -1;
   *out = (uint64_t)days_from_civil(Y, M, D) * 86400u + h * 3600u + m * 60u + sec;
   return 0;
+}
+
+void tkms_dcap_signer_cache_free(tkms_dcap_signer_cache *c) {
+  EVP_PKEY_free(c->key);
+  memset(c, 0, sizeof *c);
 }

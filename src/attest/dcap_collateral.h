@@ -64,10 +64,10 @@ int tkms_dcap_crl_load(const uint8_t *data, size_t len, X509_CRL **out);
  * uncompressed). TKMS_ATTEST_OK or TKMS_ATTEST_E_ROOT. */
 int tkms_dcap_root_check(X509 *root, const uint8_t pin[65], char reason[TKMS_ATTEST_REASON_MAX]);
 
-/* Verifies chain[0] (the leaf) up to root, which must pass tkms_dcap_root_check
- * with pin, at unix time `at`, with every certificate checked against crls
- * (one CRL per issuer is required). Other certificates of chain are untrusted
- * intermediates. what names the chain in the reason. Returns TKMS_ATTEST_OK,
+/* Verifies chain[0] (the leaf) up to root, whose key must be pin (its
+ * self-signature is tkms_dcap_root_check's job, run once by the caller), at unix time `at`, with
+ * every certificate checked against crls (one CRL per issuer is required). Other certificates of
+ * chain are untrusted intermediates. what names the chain in the reason. Returns TKMS_ATTEST_OK,
  * E_ROOT, E_CHAIN, E_EXPIRED, E_REVOKED, E_COLLATERAL (a CRL is missing) or
  * E_COLLATERAL_SIG (a CRL's signature fails). */
 int tkms_dcap_chain_verify(STACK_OF(X509) * chain, X509 *root, const uint8_t pin[65],
@@ -85,16 +85,28 @@ typedef struct {
   int body;        /* token of the signed value (an object) */
 } tkms_dcap_doc;
 
+/* The signing key of an issuer chain verified earlier in the same
+ * verification (same root, CRL and time), so that TCB info and QE identity,
+ * which Intel signs with the same certificate, verify it once. Zero it before
+ * use; free with tkms_dcap_signer_cache_free. */
+typedef struct {
+  const uint8_t *data; /* the chain item's bytes */
+  size_t len;
+  EVP_PKEY *key;
+} tkms_dcap_signer_cache;
+void tkms_dcap_signer_cache_free(tkms_dcap_signer_cache *c);
+
 /* Reads item doc_name (wrapped under wrap_key, or bare with its signature in
  * item sig_name), verifies the issuer chain in item chain_name to root with
- * root_crl at `at`, and the ECDSA signature over the exact raw bytes of the
+ * root_crl at `at` (or takes its key from cache, which may be NULL, when the
+ * chain bytes are those verified before), and the ECDSA signature over the exact raw bytes of the
  * signed value. On TKMS_ATTEST_OK the caller must tkms_dcap_doc_free(out).
  * Errors: E_COLLATERAL (missing or malformed), the chain errors, and
  * E_COLLATERAL_SIG. */
 int tkms_dcap_doc_verify(const tkms_attest_collateral *col, const char *doc_name,
                          const char *wrap_key, const char *sig_name, const char *chain_name,
-                         X509 *root, X509_CRL *root_crl, uint64_t at, tkms_dcap_doc *out,
-                         char reason[TKMS_ATTEST_REASON_MAX]);
+                         X509 *root, X509_CRL *root_crl, uint64_t at, tkms_dcap_signer_cache *cache,
+                         tkms_dcap_doc *out, char reason[TKMS_ATTEST_REASON_MAX]);
 void tkms_dcap_doc_free(tkms_dcap_doc *d);
 
 /* "YYYY-MM-DDTHH:MM:SSZ" (optionally with .fraction before Z) to unix seconds. 0 or -1. */
