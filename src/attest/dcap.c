@@ -128,6 +128,10 @@ static int check_pck_chain(vctx *v, const tkms_attest_collateral *col, uint64_t 
   rc = tkms_dcap_chain_verify(v->pck_chain, v->root, tkms_dcap_intel_root_key, crls, at,
                               "PCK chain", reason);
   sk_X509_CRL_free(crls);
+  /* The leaf must be a PCK certificate, not another certificate under the root. */
+  if (rc == TKMS_ATTEST_OK &&
+      !tkms_dcap_cn_is(sk_X509_value(v->pck_chain, 0), "Intel SGX PCK Certificate"))
+    rc = FAIL(TKMS_ATTEST_E_CHAIN, "PCK chain: the leaf is not an Intel SGX PCK Certificate");
   return rc;
 }
 

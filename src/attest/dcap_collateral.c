@@ -7,6 +7,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <string.h>
@@ -275,6 +276,13 @@ static int sig_item(const tkms_attest_item *it, uint8_t sig[64]) {
   return 0;
 }
 
+int tkms_dcap_cn_is(X509 *x, const char *cn) {
+  char buf[128];
+  int n = X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, buf, sizeof buf);
+  ERR_clear_error();
+  return n > 0 && (size_t)n == strlen(cn) && strcmp(buf, cn) == 0;
+}
+
 /* Verifies the issuer chain in item ch to root and returns its leaf's key
  * (a new reference) in *key. */
 static int signer_verify(const tkms_attest_item *ch, const char *chain_name, X509 *root,
@@ -292,6 +300,11 @@ static int signer_verify(const tkms_attest_item *ch, const char *chain_name, X50
         tkms_dcap_chain_verify(chain, root, tkms_dcap_intel_root_key, crls, at, chain_name, reason);
   }
   sk_X509_CRL_free(crls);
+  /* Only Intel's TCB signing certificate signs collateral; other certificates
+   * under the same root (a platform's PCK certificate) must not. */
+  if (rc == TKMS_ATTEST_OK && !tkms_dcap_cn_is(sk_X509_value(chain, 0), "Intel SGX TCB Signing"))
+    rc = tkms_attest_fail(reason, TKMS_ATTEST_E_CHAIN, "%s: signer is not Intel SGX TCB Signing",
+                          chain_name);
   if (rc == TKMS_ATTEST_OK) {
     *key = X509_get_pubkey(sk_X509_value(chain, 0)); /* new reference */
     if (*key == NULL)

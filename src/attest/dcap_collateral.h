@@ -74,6 +74,9 @@ int tkms_dcap_chain_verify(STACK_OF(X509) * chain, X509 *root, const uint8_t pin
                            STACK_OF(X509_CRL) * crls, uint64_t at, const char *what,
                            char reason[TKMS_ATTEST_REASON_MAX]);
 
+/* 1 if x's subject common name is exactly cn. */
+int tkms_dcap_cn_is(X509 *x, const char *cn);
+
 /* A P-256 public key from x || y (64 bytes); NULL if not on the curve. */
 EVP_PKEY *tkms_dcap_p256_key(const uint8_t xy[64]);
 /* ECDSA P-256 / SHA-256 verification of a raw r || s signature. 1 valid, 0 not. */

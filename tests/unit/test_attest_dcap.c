@@ -616,6 +616,11 @@ static void pck_of(const char *file, tkms_dcap_pck_tcb *t) {
   /* the CA is no PCK certificate */
   tkms_dcap_pck_tcb other;
   assert_int_equal(tkms_dcap_pck_tcb_read(sk_X509_value(chain, 1), &other), -1);
+  /* the names the verifier requires of the PCK leaf (and of the collateral signer) */
+  assert_true(tkms_dcap_cn_is(sk_X509_value(chain, 0), "Intel SGX PCK Certificate"));
+  assert_false(tkms_dcap_cn_is(sk_X509_value(chain, 1), "Intel SGX PCK Certificate"));
+  assert_false(tkms_dcap_cn_is(sk_X509_value(chain, 0), "Intel SGX TCB Signing"));
+  assert_true(tkms_dcap_cn_is(sk_X509_value(chain, 2), "Intel SGX Root CA"));
   sk_X509_pop_free(chain, X509_free);
   free(q);
 }
