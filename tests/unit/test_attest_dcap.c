@@ -219,6 +219,28 @@ static void test_tdx_v5_outdated(void **state) {
   set_free(&s);
 }
 
+/* Not a set of the README table, but the manifest's note: go-tdx-guest's v5
+ * sample quote with its TCB info (PCS response form, signed by the re-issued
+ * TCB signing key) and dcap-qvl's 2026 collateral for the same FMSPC. */
+static void test_tdx_v5_positive(void **state) {
+  (void)state;
+  set s;
+  load_qvl(&s, GTG "quote_v5_sample.dat", QVL "tdx_quote_outdated_collateral.json");
+  load_file_item(&s, "tcb_info", GTG "sample_tcbinfo_response_v5");
+  for (size_t i = 0; i < s.col.col.n; i++)
+    if (strcmp(s.col.items[i].name, "tcb_info_signature") == 0) s.col.items[i].name = "unused";
+  tkms_attest_claims c;
+  assert_int_equal(verify(&s, TKMS_ATTEST_AUTO, "2026-02-25T00:00:00Z", &c), TKMS_ATTEST_OK);
+  assert_int_equal(c.format, TKMS_ATTEST_TDX);
+  assert_int_equal(c.tcb_status, TKMS_TCB_UP_TO_DATE);
+  assert_meas_hex(&c, "tee_tcb_svn", "0b010400000000000000000000000000");
+  assert_meas_hex(&c, "tee_tcb_svn2", "0d010400000000000000000000000000");
+  /* that TCB info expires 2026-03-03T14:49:26Z; the rest of the set later */
+  assert_int_equal(verify(&s, TKMS_ATTEST_AUTO, "2026-03-05T00:00:00Z", &c), TKMS_ATTEST_E_EXPIRED);
+  assert_non_null(strstr(last_reason, "tcb_info"));
+  set_free(&s);
+}
+
 static void test_tdx_go_tdx_guest(void **state) {
   (void)state;
   set s;
@@ -724,6 +746,7 @@ int main(void) {
       cmocka_unit_test(test_tdx_positive_v4),
       cmocka_unit_test(test_tdx_v5_outdated),
       cmocka_unit_test(test_tdx_go_tdx_guest),
+      cmocka_unit_test(test_tdx_v5_positive),
       cmocka_unit_test(test_sgx_flipped_body),
       cmocka_unit_test(test_sgx_flipped_qe_report),
       cmocka_unit_test(test_sgx_flipped_signature),
