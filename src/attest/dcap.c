@@ -73,6 +73,7 @@ int tkms_dcap_body_claims(const tkms_dcap_quote *q, tkms_attest_claims *out) {
 
 /* Everything one verification owns, freed in one place. */
 typedef struct {
+  const uint8_t *pin; /* the trust anchor's key */
   tkms_dcap_quote q;
   STACK_OF(X509) * pck_chain;
   STACK_OF(X509) * root_src; /* certificates loaded from the root_ca item */
@@ -112,7 +113,7 @@ static int check_pck_chain(vctx *v, const tkms_attest_collateral *col, uint64_t 
   } else {
     v->root = sk_X509_value(v->pck_chain, sk_X509_num(v->pck_chain) - 1);
   }
-  int rc = tkms_dcap_root_check(v->root, tkms_dcap_intel_root_key, reason);
+  int rc = tkms_dcap_root_check(v->root, v->pin, reason);
   if (rc != TKMS_ATTEST_OK) return rc;
   it = tkms_attest_collateral_get(col, TKMS_DCAP_ITEM_ROOT_CA_CRL);
   if (it == NULL || tkms_dcap_crl_load(it->data, it->len, &v->root_crl) != 0)
@@ -125,8 +126,7 @@ static int check_pck_chain(vctx *v, const tkms_attest_collateral *col, uint64_t 
     sk_X509_CRL_free(crls);
     return FAIL(TKMS_ATTEST_E_INTERNAL, "out of memory");
   }
-  rc = tkms_dcap_chain_verify(v->pck_chain, v->root, tkms_dcap_intel_root_key, crls, at,
-                              "PCK chain", reason);
+  rc = tkms_dcap_chain_verify(v->pck_chain, v->root, v->pin, crls, at, "PCK chain", reason);
   sk_X509_CRL_free(crls);
   /* The leaf must be a PCK certificate, not another certificate under the root. */
   if (rc == TKMS_ATTEST_OK &&
@@ -167,7 +167,7 @@ static int check_collateral(vctx *v, const tkms_attest_collateral *col, uint64_t
   const char *why = NULL;
   int rc = tkms_dcap_doc_verify(col, TKMS_DCAP_ITEM_TCB_INFO, "tcbInfo",
                                 TKMS_DCAP_ITEM_TCB_INFO_SIG, TKMS_DCAP_ITEM_TCB_INFO_CHAIN, v->root,
-                                v->root_crl, at, &v->signer, &v->tcb_doc, reason);
+                                v->pin, v->root_crl, at, &v->signer, &v->tcb_doc, reason);
   if (rc != TKMS_ATTEST_OK) return rc;
   if (tkms_tcb_info_read(&v->tcb_doc.json, v->tcb_doc.body, &v->tcb, &why) != 0)
     return FAIL(TKMS_ATTEST_E_COLLATERAL, "%s", why);
@@ -183,7 +183,7 @@ static int check_collateral(vctx *v, const tkms_attest_collateral *col, uint64_t
 
   rc = tkms_dcap_doc_verify(col, TKMS_DCAP_ITEM_QE_IDENTITY, "enclaveIdentity",
                             TKMS_DCAP_ITEM_QE_IDENTITY_SIG, TKMS_DCAP_ITEM_QE_IDENTITY_CHAIN,
-                            v->root, v->root_crl, at, &v->signer, &v->qe_doc, reason);
+                            v->root, v->pin, v->root_crl, at, &v->signer, &v->qe_doc, reason);
   if (rc != TKMS_ATTEST_OK) return rc;
   if (tkms_qe_identity_read(&v->qe_doc.json, v->qe_doc.body, &v->qe, &why) != 0)
     return FAIL(TKMS_ATTEST_E_COLLATERAL, "%s", why);
@@ -342,10 +342,12 @@ static int evaluate_tcb(vctx *v, int tdx, const tkms_dcap_pck_tcb *pck, tkms_att
   return TKMS_ATTEST_OK;
 }
 
-static int verify_dcap(int tdx, const uint8_t *ev, size_t len, const tkms_attest_collateral *col,
-                       uint64_t at, tkms_attest_claims *out, char reason[TKMS_ATTEST_REASON_MAX]) {
+int tkms_dcap_verify(int tdx, const uint8_t pin[65], const uint8_t *ev, size_t len,
+                     const tkms_attest_collateral *col, uint64_t at, tkms_attest_claims *out,
+                     char reason[TKMS_ATTEST_REASON_MAX]) {
   vctx v;
   memset(&v, 0, sizeof v);
+  v.pin = pin;
   v.tcb_doc.body = v.qe_doc.body = -1;
   int rc = tkms_dcap_quote_parse(ev, len, &v.q, reason);
   if (rc == TKMS_ATTEST_OK && (v.q.tee_type == TKMS_DCAP_TEE_TDX) != tdx)
@@ -366,12 +368,12 @@ static int verify_dcap(int tdx, const uint8_t *ev, size_t len, const tkms_attest
 
 static int verify_sgx(const uint8_t *ev, size_t len, const tkms_attest_collateral *col, uint64_t at,
                       tkms_attest_claims *out, char reason[TKMS_ATTEST_REASON_MAX]) {
-  return verify_dcap(0, ev, len, col, at, out, reason);
+  return tkms_dcap_verify(0, tkms_dcap_intel_root_key, ev, len, col, at, out, reason);
 }
 
 static int verify_tdx(const uint8_t *ev, size_t len, const tkms_attest_collateral *col, uint64_t at,
                       tkms_attest_claims *out, char reason[TKMS_ATTEST_REASON_MAX]) {
-  return verify_dcap(1, ev, len, col, at, out, reason);
+  return tkms_dcap_verify(1, tkms_dcap_intel_root_key, ev, len, col, at, out, reason);
 }
 
 const tkms_attest_verifier tkms_attest_dcap_sgx = {TKMS_ATTEST_SGX, "sgx", tkms_dcap_quote_is_sgx,

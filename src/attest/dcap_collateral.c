@@ -286,7 +286,7 @@ int tkms_dcap_cn_is(X509 *x, const char *cn) {
 /* Verifies the issuer chain in item ch to root and returns its leaf's key
  * (a new reference) in *key. */
 static int signer_verify(const tkms_attest_item *ch, const char *chain_name, X509 *root,
-                         X509_CRL *root_crl, uint64_t at, EVP_PKEY **key,
+                         const uint8_t pin[65], X509_CRL *root_crl, uint64_t at, EVP_PKEY **key,
                          char reason[TKMS_ATTEST_REASON_MAX]) {
   STACK_OF(X509) *chain = NULL;
   if (tkms_dcap_certs_load(ch->data, ch->len, &chain) != 0)
@@ -296,8 +296,7 @@ static int signer_verify(const tkms_attest_item *ch, const char *chain_name, X50
   if (crls == NULL || !sk_X509_CRL_push(crls, root_crl)) {
     rc = tkms_attest_fail(reason, TKMS_ATTEST_E_INTERNAL, "out of memory");
   } else {
-    rc =
-        tkms_dcap_chain_verify(chain, root, tkms_dcap_intel_root_key, crls, at, chain_name, reason);
+    rc = tkms_dcap_chain_verify(chain, root, pin, crls, at, chain_name, reason);
   }
   sk_X509_CRL_free(crls);
   /* Only Intel's TCB signing certificate signs collateral; other certificates
@@ -321,8 +320,9 @@ void tkms_dcap_doc_free(tkms_dcap_doc *d) {
 
 int tkms_dcap_doc_verify(const tkms_attest_collateral *col, const char *doc_name,
                          const char *wrap_key, const char *sig_name, const char *chain_name,
-                         X509 *root, X509_CRL *root_crl, uint64_t at, tkms_dcap_signer_cache *cache,
-                         tkms_dcap_doc *out, char reason[TKMS_ATTEST_REASON_MAX]) {
+                         X509 *root, const uint8_t pin[65], X509_CRL *root_crl, uint64_t at,
+                         tkms_dcap_signer_cache *cache, tkms_dcap_doc *out,
+                         char reason[TKMS_ATTEST_REASON_MAX]) {
   memset(out, 0, sizeof *out);
   out->body = -1;
   const tkms_attest_item *doc = tkms_attest_collateral_get(col, doc_name);
@@ -362,7 +362,7 @@ int tkms_dcap_doc_verify(const tkms_attest_collateral *col, const char *doc_name
     signer = cache->key;
     rc = TKMS_ATTEST_OK;
   } else {
-    rc = signer_verify(ch, chain_name, root, root_crl, at, &signer, reason);
+    rc = signer_verify(ch, chain_name, root, pin, root_crl, at, &signer, reason);
     if (rc == TKMS_ATTEST_OK && cache != NULL) {
       EVP_PKEY_free(cache->key);
       cache->key = signer;

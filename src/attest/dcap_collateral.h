@@ -100,7 +100,8 @@ typedef struct {
 void tkms_dcap_signer_cache_free(tkms_dcap_signer_cache *c);
 
 /* Reads item doc_name (wrapped under wrap_key, or bare with its signature in
- * item sig_name), verifies the issuer chain in item chain_name to root with
+ * item sig_name), verifies the issuer chain in item chain_name to root (whose
+ * key must be pin) with
  * root_crl at `at` (or takes its key from cache, which may be NULL, when the
  * chain bytes are those verified before), and the ECDSA signature over the exact raw bytes of the
  * signed value. On TKMS_ATTEST_OK the caller must tkms_dcap_doc_free(out).
@@ -108,8 +109,9 @@ void tkms_dcap_signer_cache_free(tkms_dcap_signer_cache *c);
  * E_COLLATERAL_SIG. */
 int tkms_dcap_doc_verify(const tkms_attest_collateral *col, const char *doc_name,
                          const char *wrap_key, const char *sig_name, const char *chain_name,
-                         X509 *root, X509_CRL *root_crl, uint64_t at, tkms_dcap_signer_cache *cache,
-                         tkms_dcap_doc *out, char reason[TKMS_ATTEST_REASON_MAX]);
+                         X509 *root, const uint8_t pin[65], X509_CRL *root_crl, uint64_t at,
+                         tkms_dcap_signer_cache *cache, tkms_dcap_doc *out,
+                         char reason[TKMS_ATTEST_REASON_MAX]);
 void tkms_dcap_doc_free(tkms_dcap_doc *d);
 
 /* "YYYY-MM-DDTHH:MM:SSZ" (optionally with .fraction before Z) to unix seconds. 0 or -1. */

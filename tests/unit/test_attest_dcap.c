@@ -7,7 +7,8 @@
  * leaf would have to be signed by Intel's PCK CA. So revocation, CRL expiry
  * and the root pin are tested on tkms_dcap_chain_verify — the exact function
  * the verifier runs on the PCK chain — with a three-level P-256 hierarchy and
- * CRLs made here, passing the test root's key as the pin. */
+ * CRLs made here, passing the test root's key as the pin; and end to end in
+ * test_attest_dcap_synth.c, on quotes and collateral re-signed by a test CA. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,10 +18,8 @@
 #include <string.h>
 /* cmocka after the standard headers it needs */
 #include <cmocka.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "attest/attest.h"
 #include "attest/dcap.h"
@@ -30,6 +29,7 @@
 #include "attest/json.h"
 #include "attest/tcb_json.h"
 #include "cli/collateral.h"
+#include "testca.h"
 #include "vectors.h"
 
 #define QVL "attestation/dcap-qvl/"
@@ -341,81 +341,10 @@ static void test_sgx_expired(void **state) {
   set_free(&s);
 }
 
-/* A fresh P-256 key. */
-static EVP_PKEY *p256(void) {
-  EVP_PKEY *k = EVP_EC_gen("P-256");
-  assert_non_null(k);
-  return k;
-}
-
-static void add_ext(X509 *x, X509 *issuer, int nid, const char *value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-  X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-  assert_non_null(e);
-  assert_int_equal(X509_add_ext(x, e, -1), 1);
-  X509_EXTENSION_free(e);
-}
-
-/* A certificate for key named cn, issued by (issuer, ikey), or self-signed when
- * issuer is NULL. Valid 2020-01-01 .. 2030-01-01. */
-static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, long serial,
-                       int ca) {
-  X509 *x = X509_new();
-  assert_non_null(x);
-  X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
-  X509_NAME *name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-  X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) : name);
-  ASN1_TIME_set(X509_getm_notBefore(x), 1577836800);
-  ASN1_TIME_set(X509_getm_notAfter(x), 1893456000);
-  X509_set_pubkey(x, key);
-  add_ext(x, issuer != NULL ? issuer : x, NID_subject_key_identifier, "hash");
-  if (ca) {
-    add_ext(x, issuer != NULL ? issuer : x, NID_basic_constraints, "critical,CA:TRUE");
-    add_ext(x, issuer != NULL ? issuer : x, NID_key_usage, "critical,keyCertSign,cRLSign");
-  }
-  assert_true(X509_sign(x, issuer != NULL ? ikey : key, EVP_sha256()) > 0);
-  return x;
-}
-
-/* A CRL by (issuer, ikey) valid [last, next), listing serial if >= 0. */
-static X509_CRL *make_crl(X509 *issuer, EVP_PKEY *ikey, long serial, time_t last, time_t next) {
-  X509_CRL *crl = X509_CRL_new();
-  assert_non_null(crl);
-  X509_CRL_set_version(crl, 1);
-  X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer));
-  ASN1_TIME *t = ASN1_TIME_set(NULL, last);
-  X509_CRL_set1_lastUpdate(crl, t);
-  ASN1_TIME_set(t, next);
-  X509_CRL_set1_nextUpdate(crl, t);
-  if (serial >= 0) {
-    X509_REVOKED *r = X509_REVOKED_new();
-    ASN1_INTEGER *sn = ASN1_INTEGER_new();
-    ASN1_INTEGER_set(sn, serial);
-    X509_REVOKED_set_serialNumber(r, sn);
-    ASN1_TIME_set(t, last);
-    X509_REVOKED_set_revocationDate(r, t);
-    X509_CRL_add0_revoked(crl, r);
-    ASN1_INTEGER_free(sn);
-  }
-  ASN1_TIME_free(t);
-  X509_CRL_sort(crl);
-  assert_true(X509_CRL_sign(crl, ikey, EVP_sha256()) > 0);
-  return crl;
-}
-
-static void pin_of(EVP_PKEY *k, uint8_t pin[65]) {
-  size_t n = 0;
-  assert_int_equal(EVP_PKEY_get_octet_string_param(k, "encoded-pub-key", pin, 65, &n), 1);
-  assert_int_equal(n, 65);
-}
-
 static void test_wrong_root(void **state) {
   (void)state;
-  EVP_PKEY *k = p256();
-  X509 *root = make_cert("Not Intel SGX Root CA", k, NULL, NULL, 1, 1);
+  EVP_PKEY *k = tca_key();
+  X509 *root = tca_cert("Not Intel SGX Root CA", k, NULL, NULL, 1, 1);
   unsigned char *der = NULL;
   int n = i2d_X509(root, &der);
   assert_true(n > 0);
@@ -461,17 +390,17 @@ static void test_missing_collateral(void **state) {
 
 static void test_revoked_chain(void **state) {
   (void)state;
-  EVP_PKEY *rk = p256(), *ik = p256(), *lk = p256();
-  X509 *root = make_cert("Test Root CA", rk, NULL, NULL, 1, 1);
-  X509 *ca = make_cert("Test PCK CA", ik, root, rk, 2, 1);
-  X509 *leaf = make_cert("Test PCK Certificate", lk, ca, ik, 77, 0);
+  EVP_PKEY *rk = tca_key(), *ik = tca_key(), *lk = tca_key();
+  X509 *root = tca_cert("Test Root CA", rk, NULL, NULL, 1, 1);
+  X509 *ca = tca_cert("Test PCK CA", ik, root, rk, 2, 1);
+  X509 *leaf = tca_cert("Test PCK Certificate", lk, ca, ik, 77, 0);
   uint8_t pin[65];
-  pin_of(rk, pin);
+  tca_point(rk, pin);
   const time_t last = 1735689600, next = 1767225600; /* 2025-01-01 .. 2026-01-01 */
-  X509_CRL *root_crl = make_crl(root, rk, -1, last, next);
-  X509_CRL *pck_ok = make_crl(ca, ik, 5, last, next);
-  X509_CRL *pck_revoked = make_crl(ca, ik, 77, last, next);
-  X509_CRL *ca_revoked = make_crl(root, rk, 2, last, next);
+  X509_CRL *root_crl = tca_crl(root, rk, -1, last, next);
+  X509_CRL *pck_ok = tca_crl(ca, ik, 5, last, next);
+  X509_CRL *pck_revoked = tca_crl(ca, ik, 77, last, next);
+  X509_CRL *ca_revoked = tca_crl(root, rk, 2, last, next);
 
   STACK_OF(X509) *chain = sk_X509_new_null();
   sk_X509_push(chain, leaf);
@@ -507,9 +436,9 @@ static void test_revoked_chain(void **state) {
       tkms_dcap_chain_verify(chain, root, tkms_dcap_intel_root_key, crls, at, "t", reason),
       TKMS_ATTEST_E_ROOT);
   /* a leaf issued by another CA with the same name does not chain */
-  EVP_PKEY *ok2 = p256();
-  X509 *other_ca = make_cert("Test PCK CA", ok2, root, rk, 3, 1);
-  X509 *other_leaf = make_cert("Test PCK Certificate", lk, other_ca, ok2, 78, 0);
+  EVP_PKEY *ok2 = tca_key();
+  X509 *other_ca = tca_cert("Test PCK CA", ok2, root, rk, 3, 1);
+  X509 *other_leaf = tca_cert("Test PCK Certificate", lk, other_ca, ok2, 78, 0);
   sk_X509_set(chain, 0, other_leaf);
   assert_int_equal(tkms_dcap_chain_verify(chain, root, pin, crls, at, "t", reason),
                    TKMS_ATTEST_E_CHAIN);
