@@ -1,7 +1,7 @@
 # tkms — GNU Make with pkg-config. `make help` lists the targets.
 #
 # Layout and who may include whom (checked by scripts/check-layering.sh):
-#   host -> proto <- core -> {crypto, attest, platform};  cli -> {host, proto, crypto}
+#   host -> proto <- core -> {crypto, attest, platform};  cli -> {host, proto, crypto, attest}
 #
 # Variables: BUILD (output dir, default build), SAN=1 (ASan+UBSan build),
 #            DATA (data dir for `make run`, default ./var), LISTEN (127.0.0.1:8420).
@@ -44,7 +44,7 @@ $(foreach r,$(rooms),$(eval LIB_$(r) := $(BUILD)/lib/libtkms_$(r).a))
 ENCLAVE := $(BUILD)/tkms-enclave
 TKMS    := $(BUILD)/tkms
 CORE_LIBS := $(LIB_core) $(LIB_platform) $(LIB_attest) $(LIB_crypto) $(LIB_proto)
-HOST_LIBS := $(LIB_cli) $(LIB_host) $(LIB_crypto) $(LIB_proto)
+HOST_LIBS := $(LIB_cli) $(LIB_host) $(LIB_attest) $(LIB_crypto) $(LIB_proto)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -52,7 +52,8 @@ UNIT_LIB_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 UNIT_LIB_OBJ := $(UNIT_LIB_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
 
 .PHONY: all run check check-unit check-node check-crash check-layering check-format \
-        check-san check-fuzz check-ctime check-evm client-ts torture fuzz bench format deps node-deps clean help
+        check-san check-fuzz check-ctime check-evm client-ts torture fuzz bench bench-attest format \
+        deps node-deps clean help
 .DEFAULT_GOAL := all
 # Keep object files of test programs between runs.
 .SECONDARY:
@@ -66,6 +67,7 @@ help:
 	@echo "make torture      the crash test with many more kills"
 	@echo "make fuzz         run the libFuzzer harnesses for a while"
 	@echo "make bench        benchmarks (not tests)"
+	@echo "make bench-attest Intel DCAP quote verifications/s"
 	@echo "make format       clang-format the sources"
 
 $(BUILD)/obj/%.o: src/%.c
@@ -151,13 +153,22 @@ fuzz:
 check-fuzz:
 	@bash scripts/fuzz.sh --smoke
 
-bench: all node-deps $(BUILD)/bench/bn254_bench
+bench: all node-deps $(BUILD)/bench/bn254_bench $(BUILD)/bench/attest_bench
+	$(BUILD)/bench/attest_bench $${TKMS_VECTORS:-../shared/vectors}
 	@TKMS_BUILD=$(BUILD) bash bench/run.sh
 	node bench/bn254_noble.mjs $(BUILD)/bench/bn254_bench
 
 $(BUILD)/bench/bn254_bench: bench/bn254_bench.c $(LIB_crypto)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_crypto)
+
+# Intel DCAP verifications/s (SGX and TDX quotes with collateral) beside one ECDSA P-256 verify.
+bench-attest: $(BUILD)/bench/attest_bench
+	$(BUILD)/bench/attest_bench $${TKMS_VECTORS:-../shared/vectors} $${BENCH_SECONDS:-2}
+
+$(BUILD)/bench/attest_bench: bench/attest_bench.c $(LIB_cli) $(LIB_attest)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_cli) $(LIB_attest) $(LIBS_HOST)
 
 # Secret-handling code under valgrind with secrets marked undefined: a branch or a
 # memory access that depends on a secret fails the check (libsecp256k1's ctime trick).

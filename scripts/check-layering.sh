@@ -10,7 +10,7 @@ declare -A allowed=(
   [platform]="platform crypto"
   [core]="core proto crypto attest platform"
   [host]="host proto"
-  [cli]="cli host proto crypto"
+  [cli]="cli host proto crypto attest"
 )
 bad=0
 for room in "${!allowed[@]}"; do

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "attest/dcap.h"
 #include "attest/nitro.h"
 #include "attest/sim_evidence.h"
 #include "attest/snp.h"
@@ -14,11 +15,8 @@
 /* Verifiers, in the order AUTO tries their detect(). Each format file adds its
  * own line. */
 static const tkms_attest_verifier *const verifiers[] = {
-    NULL, /* keeps the array non-empty */
-    &tkms_attest_sim_verifier,
-    &tkms_attest_tpm2_verifier,
-    &tkms_attest_nitro_verifier,
-    &tkms_attest_snp_verifier,
+    &tkms_attest_dcap_sgx,      &tkms_attest_dcap_tdx,       &tkms_attest_sim_verifier,
+    &tkms_attest_tpm2_verifier, &tkms_attest_nitro_verifier, &tkms_attest_snp_verifier,
 };
 
 int tkms_attest_fail(char reason[TKMS_ATTEST_REASON_MAX], int code, const char *fmt, ...) {

@@ -20,6 +20,7 @@ static const char usage_text[] =
     "  dev-account show FILE              print an account's address\n"
     "  key create|list|get|sign|rotate|destroy …   manage keys (tkms key --help)\n"
     "  receipt verify FILE                check a deletion receipt offline\n"
+    "  evidence verify [--at T] FILE      check TEE attestation evidence offline\n"
     "\n"
     "--url URL selects the service (default $TKMS_URL, else " TKMS_CLI_DEFAULT_URL
     ").\n"
@@ -108,6 +109,8 @@ int main(int argc, char **argv) {
     rc = tkms_cli_cmd_key(&c, argc - i, argv + i);
   } else if (strcmp(cmd, "receipt") == 0) {
     rc = tkms_cli_cmd_receipt(&c, argc - i, argv + i);
+  } else if (strcmp(cmd, "evidence") == 0) {
+    rc = tkms_cli_cmd_evidence(&c, argc - i, argv + i);
   } else {
     fprintf(stderr, "tkms: unknown command '%s'\n", cmd);
     rc = usage(stderr, TKMS_CLI_EXIT_USAGE);
