@@ -116,7 +116,7 @@ int tkms_sim_evidence_parse(const uint8_t *ev, size_t len, uint8_t measurement[3
 /* ---- tpm2 internals exposed for tests and verifiers ----------------------------- */
 #define TKMS_TPM2_EVIDENCE_MAGIC "TKMSTPM1"
 #define TKMS_TPM2_EVIDENCE_MAGIC_BYTES 8u
-#define TKMS_TPM2_MAX_STEP 1024u   /* most increments one counter_advance may make */
+#define TKMS_TPM2_MAX_STEP 1024u   /* most increments one advance of P may make (K: up to P) */
 #define TKMS_TPM2_AK_DER_BYTES 91u /* SubjectPublicKeyInfo of a P-256 key */
 /* The attestation key's public key as DER SubjectPublicKeyInfo; ctx is an open
  * tpm2 instance. Returns 0 or -1 (cap too small). */

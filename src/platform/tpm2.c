@@ -43,9 +43,9 @@
  * re-created index cannot come back lower than before (TPM rule), only higher,
  * which makes the core refuse every stored manifest (denial, not rollback).
  * NV counters only count by one: counter_advance increments until the value is
- * new_value, at most TKMS_TPM2_MAX_STEP steps (aborted transactions burn values
- * of P, so K may jump). A crash in the middle leaves a value between the old and
- * the new one; txn.c accepts that (K never passes the stored manifest's value).
+ * new_value: P at most TKMS_TPM2_MAX_STEP steps, K at most up to P (aborted
+ * transactions burn values of P, so K may jump far). A crash in the middle leaves a value between
+ * the old and the new one; txn.c accepts that (K never passes the stored manifest's value).
  *
  * Evidence: TPM2_Quote over the policy PCRs, signed by the AK, qualifyingData =
  * SHA-256(report_data) (32 bytes: a TPM with only SHA-256 accepts no more than a
@@ -176,15 +176,28 @@ static TSS2_RC create_primary(ESYS_CONTEXT *e, ESYS_TR hierarchy, const TPM2B_PU
                             &outside, &none, out, pub, NULL, NULL, NULL);
 }
 
-/* A policy (or trial) session with PolicyPCR over the policy PCRs applied. */
-static TSS2_RC pcr_policy_session(ESYS_CONTEXT *e, TPM2_SE type, ESYS_TR *session) {
+/* A policy (or trial) session with PolicyPCR over the policy PCRs applied.
+ * salt_key != ESYS_TR_NONE: the session is salted with that key and encrypts
+ * the response parameter (AES-128-CFB), so what Unseal returns does not cross
+ * the TPM bus (or swtpm's socket) in clear. */
+static TSS2_RC pcr_policy_session(ESYS_CONTEXT *e, TPM2_SE type, ESYS_TR salt_key,
+                                  ESYS_TR *session) {
   TPMT_SYM_DEF sym = {.algorithm = TPM2_ALG_NULL};
+  if (salt_key != ESYS_TR_NONE)
+    sym = (TPMT_SYM_DEF){
+        .algorithm = TPM2_ALG_AES, .keyBits = {.aes = 128}, .mode = {.aes = TPM2_ALG_CFB}};
   TPM2B_DIGEST empty = {.size = 0};
   TPML_PCR_SELECTION pcrs = policy_pcrs();
   *session = ESYS_TR_NONE;
-  TSS2_RC rc = Esys_StartAuthSession(e, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+  TSS2_RC rc = Esys_StartAuthSession(e, salt_key, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                                      ESYS_TR_NONE, NULL, type, &sym, TPM2_ALG_SHA256, session);
   if (rc != TSS2_RC_SUCCESS) return rc;
+  if (salt_key != ESYS_TR_NONE)
+    rc = Esys_TRSess_SetAttributes(e, *session, TPMA_SESSION_ENCRYPT, TPMA_SESSION_ENCRYPT);
+  if (rc != TSS2_RC_SUCCESS) {
+    flush(e, session);
+    return rc;
+  }
   rc = Esys_PolicyPCR(e, *session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &empty, &pcrs);
   if (rc != TSS2_RC_SUCCESS) flush(e, session);
   return rc;
@@ -428,7 +441,7 @@ static int seal_create(ESYS_CONTEXT *e, ESYS_TR primary, const uint8_t *secret,
     set_err(err, en, "out of locked memory");
     return -1;
   }
-  TSS2_RC rc = pcr_policy_session(e, TPM2_SE_TRIAL, &trial);
+  TSS2_RC rc = pcr_policy_session(e, TPM2_SE_TRIAL, ESYS_TR_NONE, &trial);
   if (rc == TSS2_RC_SUCCESS)
     rc = Esys_PolicyGetDigest(e, trial, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &policy);
   flush(e, &trial);
@@ -511,10 +524,15 @@ static int seal_open(ESYS_CONTEXT *e, ESYS_TR primary, const char *pub_path, con
     return -1;
   }
   TPM2B_SENSITIVE_DATA *out = NULL;
-  rc = pcr_policy_session(e, TPM2_SE_POLICY, &session);
+  rc = pcr_policy_session(e, TPM2_SE_POLICY, primary, &session);
   if (rc == TSS2_RC_SUCCESS) rc = Esys_Unseal(e, item, session, ESYS_TR_NONE, ESYS_TR_NONE, &out);
   flush(e, &session);
   flush(e, &item);
+  /* ESYS keeps the last response in its own (unlocked) heap buffer: overwrite it
+   * with a longer response than the unsealed one. */
+  TPM2B_DIGEST *noise = NULL;
+  if (Esys_GetRandom(e, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, 64, &noise) == TSS2_RC_SUCCESS)
+    Esys_Free(noise);
   if (rc != TSS2_RC_SUCCESS) {
     set_err(err, en,
             "the TPM refused to unseal the sealing key (%s): the policy PCRs sha256:0,7,23 differ "
@@ -742,8 +760,16 @@ static int tpm2_counter_advance(void *vctx, unsigned idx, uint64_t new_value) {
   uint64_t cur;
   int r = -1;
   pthread_mutex_lock(&c->lock);
-  if (counter_get(c, idx, &cur) != 0 || new_value <= cur || new_value - cur > TKMS_TPM2_MAX_STEP)
-    goto out;
+  if (counter_get(c, idx, &cur) != 0 || new_value <= cur) goto out;
+  /* P moves one value per prepared transaction, so a long jump of P is a bug.
+   * K follows the manifest, which may be any number of aborted transactions
+   * ahead; its bound is P (K <= P, txn.c). A step cap on K would make a run of
+   * more than that many aborts (a full disk, a hostile host) brick the service. */
+  if (idx == TKMS_COUNTER_PREPARED && new_value - cur > TKMS_TPM2_MAX_STEP) goto out;
+  if (idx == TKMS_COUNTER_COMMITTED) {
+    uint64_t p;
+    if (counter_get(c, TKMS_COUNTER_PREPARED, &p) != 0 || new_value > p) goto out;
+  }
   /* TPM2_NV_Increment is durable when it returns (the counter is not orderly). */
   while (cur < new_value) {
     if (nv_increment(c->esys, idx) != TSS2_RC_SUCCESS || counter_get(c, idx, &cur) != 0) goto out;
