@@ -118,6 +118,8 @@ int tkms_sim_evidence_parse(const uint8_t *ev, size_t len, uint8_t measurement[3
 #define TKMS_TPM2_EVIDENCE_MAGIC_BYTES 8u
 #define TKMS_TPM2_MAX_STEP 1024u   /* most increments one advance of P may make (K: up to P) */
 #define TKMS_TPM2_AK_DER_BYTES 91u /* SubjectPublicKeyInfo of a P-256 key */
+/* tss2's TPM2_TRANSIENT_FIRST shifts a signed 0x80 by 24 (undefined behaviour). */
+#define TKMS_TPM2_TRANSIENT_FIRST UINT32_C(0x80000000)
 /* The attestation key's public key as DER SubjectPublicKeyInfo; ctx is an open
  * tpm2 instance. Returns 0 or -1 (cap too small). */
 int tkms_tpm2_ak_public_der(void *ctx, uint8_t *out, size_t cap, size_t *len);

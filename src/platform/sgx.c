@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "crypto/kdf.h"
+#include "platform/fileio.h"
 #include "platform/platform.h"
 
 #define ROOT_ENV "TKMS_SGX_ATTESTATION_DIR"
@@ -65,55 +66,6 @@ __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t n, c
   va_start(ap, fmt);
   vsnprintf(err, n, fmt, ap);
   va_end(ap);
-}
-
-/* Reads up to cap bytes of root/name; *len gets the size. 0, or -1 (errno set;
- * EFBIG if the file holds more than cap). */
-static int read_at(int root, const char *name, uint8_t *buf, size_t cap, size_t *len) {
-  int fd = openat(root, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return -1;
-  size_t n = 0;
-  for (;;) {
-    if (n == cap) {
-      uint8_t extra;
-      ssize_t r = read(fd, &extra, 1);
-      close(fd);
-      if (r != 0) errno = EFBIG;
-      if (r != 0) return -1;
-      break;
-    }
-    ssize_t r = read(fd, buf + n, cap - n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      int e = errno;
-      close(fd);
-      errno = e;
-      return -1;
-    }
-    if (r == 0) {
-      close(fd);
-      break;
-    }
-    n += (size_t)r;
-  }
-  *len = n;
-  return 0;
-}
-
-static int write_at(int root, const char *name, const uint8_t *buf, size_t len) {
-  int fd = openat(root, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return -1;
-  size_t off = 0;
-  while (off < len) {
-    ssize_t w = write(fd, buf + off, len - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      close(fd);
-      return -1;
-    }
-    off += (size_t)w;
-  }
-  return close(fd); /* Gramine acts on the data when the file is closed */
 }
 
 static void sgx_close(void *vctx) {
@@ -155,7 +107,8 @@ static int sgx_open(const tkms_platform_cfg *cfg, void **out, char *err, size_t 
   }
   char type[16];
   size_t len = 0;
-  if (read_at(c->root_fd, "attestation_type", (uint8_t *)type, sizeof type - 1, &len) != 0) {
+  if (tkms_platform_read_at(c->root_fd, "attestation_type", (uint8_t *)type, sizeof type - 1,
+                            &len) != 0) {
     set_err(err, en, "cannot read %s/attestation_type: %s", root, strerror(errno));
     goto fail;
   }
@@ -169,12 +122,14 @@ static int sgx_open(const tkms_platform_cfg *cfg, void **out, char *err, size_t 
     goto fail;
   }
   uint8_t ti[TARGET_INFO_BYTES];
-  if (read_at(c->root_fd, "my_target_info", ti, sizeof ti, &len) != 0 || len != sizeof ti) {
+  if (tkms_platform_read_at(c->root_fd, "my_target_info", ti, sizeof ti, &len) != 0 ||
+      len != sizeof ti) {
     set_err(err, en, "cannot read the %u-byte %s/my_target_info", TARGET_INFO_BYTES, root);
     goto fail;
   }
   memcpy(c->mrenclave, ti, 32);
-  if (read_at(c->root_fd, "keys/_sgx_mrenclave", c->sec->raw, sizeof c->sec->raw, &len) != 0 ||
+  if (tkms_platform_read_at(c->root_fd, "keys/_sgx_mrenclave", c->sec->raw, sizeof c->sec->raw,
+                            &len) != 0 ||
       len != GRAMINE_KEY_BYTES) {
     set_err(err, en, "cannot read the %u-byte sealing key %s/keys/_sgx_mrenclave",
             GRAMINE_KEY_BYTES, root);
@@ -208,8 +163,9 @@ static int sgx_evidence(void *vctx, const uint8_t report_data[64], uint8_t *out,
   sgx_ctx *c = vctx;
   size_t len = 0;
   pthread_mutex_lock(&c->lock);
-  int r = write_at(c->root_fd, "user_report_data", report_data, TKMS_REPORT_DATA_BYTES);
-  if (r == 0) r = read_at(c->root_fd, "quote", out, cap, &len);
+  int r =
+      tkms_platform_write_at(c->root_fd, "user_report_data", report_data, TKMS_REPORT_DATA_BYTES);
+  if (r == 0) r = tkms_platform_read_at(c->root_fd, "quote", out, cap, &len);
   pthread_mutex_unlock(&c->lock);
   if (r != 0 || len == 0) return -1;
   *out_len = len;
@@ -226,14 +182,6 @@ static int sgx_counter_advance(void *vctx, unsigned idx, uint64_t new_value) {
   return -1;
 }
 
-static int sgx_now(void *vctx, uint64_t *unix_seconds) {
-  (void)vctx;
-  struct timespec ts;
-  if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0) return -1;
-  *unix_seconds = (uint64_t)ts.tv_sec;
-  return 0;
-}
-
 const tkms_platform_ops tkms_platform_sgx = {
     .name = "sgx",
     .simulated = 0,
@@ -246,5 +194,5 @@ const tkms_platform_ops tkms_platform_sgx = {
     .evidence = sgx_evidence,
     .counter_read = sgx_counter_read,
     .counter_advance = sgx_counter_advance,
-    .now = sgx_now,
+    .now = tkms_platform_host_now,
 };

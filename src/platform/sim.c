@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "crypto/kdf.h"
+#include "platform/fileio.h"
 #include "platform/platform.h"
 
 #define ROOT_FILE "sim-root.key"
@@ -110,28 +111,6 @@ static int read_exact(int fd, uint8_t *p, size_t n) {
     p += r;
     n -= (size_t)r;
   }
-  return 0;
-}
-
-/* SHA-256 of the core binary, streamed: the binary may be large (ASan builds). */
-static int measure(const char *exe, uint8_t out[32]) {
-  int fd = open(exe, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  uint8_t buf[65536];
-  for (;;) {
-    ssize_t r = read(fd, buf, sizeof buf);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      close(fd);
-      return -1;
-    }
-    if (r == 0) break;
-    crypto_hash_sha256_update(&st, buf, (unsigned long long)r);
-  }
-  close(fd);
-  crypto_hash_sha256_final(&st, out);
   return 0;
 }
 
@@ -326,7 +305,7 @@ static int sim_open(const tkms_platform_cfg *cfg, void **out, char *err, size_t 
     goto fail;
   }
   const char *exe = cfg->exe_path != NULL ? cfg->exe_path : "/proc/self/exe";
-  if (measure(exe, c->measurement) != 0) {
+  if (tkms_platform_measure_file(exe, c->measurement) != 0) {
     set_err(err, en, "cannot read the core binary %s to measure it: %s", exe, strerror(errno));
     goto fail;
   }
@@ -407,15 +386,6 @@ static int sim_counter_advance(void *vctx, unsigned idx, uint64_t new_value) {
   return r;
 }
 
-/* Host time: the host can set the clock. Acceptable only on the sim platform. */
-static int sim_now(void *vctx, uint64_t *unix_seconds) {
-  (void)vctx;
-  struct timespec ts;
-  if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0) return -1;
-  *unix_seconds = (uint64_t)ts.tv_sec;
-  return 0;
-}
-
 const tkms_platform_ops tkms_platform_sim = {
     .name = "sim",
     .simulated = 1,
@@ -427,5 +397,5 @@ const tkms_platform_ops tkms_platform_sim = {
     .evidence = sim_evidence,
     .counter_read = sim_counter_read,
     .counter_advance = sim_counter_advance,
-    .now = sim_now,
+    .now = tkms_platform_host_now, /* the host can move it: acceptable only on sim */
 };

@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "platform/fileio.h"
 #include "platform/platform.h"
 
 #define ROOT_ENV "TKMS_TSM_REPORT_DIR"
@@ -65,69 +66,12 @@ __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t n, c
   va_end(ap);
 }
 
-static int measure(const char *exe, uint8_t out[32]) {
-  int fd = open(exe, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  uint8_t buf[65536];
-  for (;;) {
-    ssize_t r = read(fd, buf, sizeof buf);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      close(fd);
-      return -1;
-    }
-    if (r == 0) break;
-    crypto_hash_sha256_update(&st, buf, (unsigned long long)r);
-  }
-  close(fd);
-  crypto_hash_sha256_final(&st, out);
-  return 0;
-}
-
-/* Reads dir/name, at most cap bytes; -1 if it is larger or unreadable. */
-static int read_at(int dir, const char *name, uint8_t *buf, size_t cap, size_t *len) {
-  int fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return -1;
-  size_t n = 0;
-  int bad = 0;
-  for (;;) {
-    uint8_t extra;
-    ssize_t r = n < cap ? read(fd, buf + n, cap - n) : read(fd, &extra, 1);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0 || (n == cap && r > 0)) bad = 1;
-    if (r <= 0 || bad) break;
-    n += (size_t)r;
-  }
-  close(fd);
-  if (bad) return -1;
-  *len = n;
-  return 0;
-}
-
 static int read_text(int dir, const char *name, char *buf, size_t cap) {
   size_t len;
-  if (read_at(dir, name, (uint8_t *)buf, cap - 1, &len) != 0) return -1;
+  if (tkms_platform_read_at(dir, name, (uint8_t *)buf, cap - 1, &len) != 0) return -1;
   buf[len] = '\0';
   buf[strcspn(buf, "\n")] = '\0';
   return 0;
-}
-
-static int write_at(int dir, const char *name, const uint8_t *buf, size_t len) {
-  int fd = openat(dir, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return -1;
-  size_t off = 0;
-  while (off < len) {
-    ssize_t w = write(fd, buf + off, len - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      close(fd);
-      return -1;
-    }
-    off += (size_t)w;
-  }
-  return close(fd); /* configfs hands a binary attribute to the driver on close */
 }
 
 static void tsm_close(void *vctx) {
@@ -167,7 +111,7 @@ static int tsm_open(const char *name, const char *provider, const tkms_platform_
     return -1;
   }
   const char *exe = cfg->exe_path != NULL ? cfg->exe_path : "/proc/self/exe";
-  if (measure(exe, c->measurement) != 0) {
+  if (tkms_platform_measure_file(exe, c->measurement) != 0) {
     set_err(err, en, "cannot read the core binary %s to measure it: %s", exe, strerror(errno));
     tsm_close(c);
     return -1;
@@ -201,10 +145,10 @@ static int report(tsm_ctx *c, int dir, const uint8_t rd[64], uint8_t *out, size_
   if (read_text(dir, "provider", provider, sizeof provider) != 0 ||
       strcmp(provider, c->provider) != 0)
     return -1; /* another TEE than this platform's: its evidence would be misread */
-  if (write_at(dir, "inblob", rd, TKMS_REPORT_DATA_BYTES) != 0) return -1;
+  if (tkms_platform_write_at(dir, "inblob", rd, TKMS_REPORT_DATA_BYTES) != 0) return -1;
   size_t len = 0;
   if (read_text(dir, "generation", g1, sizeof g1) != 0 ||
-      read_at(dir, "outblob", out, cap, &len) != 0 ||
+      tkms_platform_read_at(dir, "outblob", out, cap, &len) != 0 ||
       read_text(dir, "generation", g2, sizeof g2) != 0 || strcmp(g1, g2) != 0 || len == 0)
     return -1;
   *out_len = len;
@@ -238,14 +182,6 @@ static int tsm_counter_advance(void *vctx, unsigned idx, uint64_t new_value) {
   return -1;
 }
 
-static int tsm_now(void *vctx, uint64_t *unix_seconds) {
-  (void)vctx;
-  struct timespec ts;
-  if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0) return -1;
-  *unix_seconds = (uint64_t)ts.tv_sec;
-  return 0;
-}
-
 const tkms_platform_ops tkms_platform_tdx = {
     .name = "tdx",
     .simulated = 0,
@@ -258,7 +194,7 @@ const tkms_platform_ops tkms_platform_tdx = {
     .evidence = tsm_evidence,
     .counter_read = tsm_counter_read,
     .counter_advance = tsm_counter_advance,
-    .now = tsm_now,
+    .now = tkms_platform_host_now,
 };
 
 const tkms_platform_ops tkms_platform_snp = {
@@ -273,5 +209,5 @@ const tkms_platform_ops tkms_platform_snp = {
     .evidence = tsm_evidence,
     .counter_read = tsm_counter_read,
     .counter_advance = tsm_counter_advance,
-    .now = tsm_now,
+    .now = tkms_platform_host_now,
 };

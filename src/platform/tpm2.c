@@ -72,10 +72,9 @@
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
 
-/* TPM2_TRANSIENT_FIRST shifts a signed 0x80 by 24 (undefined behaviour, UBSan says so). */
-#define TKMS_TPM2_TRANSIENT_FIRST UINT32_C(0x80000000)
 #include <unistd.h>
 
+#include "platform/fileio.h"
 #include "platform/platform.h"
 
 #define TCTI_ENV "TKMS_TPM2_TCTI"
@@ -225,27 +224,6 @@ static void flush_stale(ESYS_CONTEXT *e) {
 static int path_join(char *out, size_t n, const char *dir, const char *file) {
   int r = snprintf(out, n, "%s/%s", dir, file);
   return (r < 0 || (size_t)r >= n) ? -1 : 0;
-}
-
-static int measure(const char *exe, uint8_t out[32]) {
-  int fd = open(exe, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  uint8_t buf[65536];
-  for (;;) {
-    ssize_t r = read(fd, buf, sizeof buf);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      close(fd);
-      return -1;
-    }
-    if (r == 0) break;
-    crypto_hash_sha256_update(&st, buf, (unsigned long long)r);
-  }
-  close(fd);
-  crypto_hash_sha256_final(&st, out);
-  return 0;
 }
 
 /* Reads a whole small file; 0, 1 (missing) or -1. */
@@ -584,7 +562,7 @@ static int tpm2_open(const tkms_platform_cfg *cfg, void **outp, char *err, size_
     goto fail;
   }
   const char *exe = cfg->exe_path != NULL ? cfg->exe_path : "/proc/self/exe";
-  if (measure(exe, c->measurement) != 0) {
+  if (tkms_platform_measure_file(exe, c->measurement) != 0) {
     set_err(err, en, "cannot read the core binary %s to measure it: %s", exe, strerror(errno));
     goto fail;
   }
@@ -780,14 +758,6 @@ out:
   return r;
 }
 
-static int tpm2_now(void *vctx, uint64_t *unix_seconds) {
-  (void)vctx;
-  struct timespec ts;
-  if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0) return -1;
-  *unix_seconds = (uint64_t)ts.tv_sec;
-  return 0;
-}
-
 int tkms_tpm2_ak_public_der(void *vctx, uint8_t *out, size_t cap, size_t *len) {
   /* SubjectPublicKeyInfo { id-ecPublicKey, prime256v1 } BIT STRING 04‖X‖Y */
   static const uint8_t prefix[26] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
@@ -815,5 +785,5 @@ const tkms_platform_ops tkms_platform_tpm2 = {
     .evidence = tpm2_evidence,
     .counter_read = tpm2_counter_read,
     .counter_advance = tpm2_counter_advance,
-    .now = tpm2_now,
+    .now = tkms_platform_host_now,
 };

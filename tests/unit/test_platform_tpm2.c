@@ -34,8 +34,6 @@
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_tctildr.h>
 
-/* TPM2_TRANSIENT_FIRST shifts a signed 0x80 by 24 (undefined behaviour, UBSan says so). */
-#define TKMS_TPM2_TRANSIENT_FIRST UINT32_C(0x80000000)
 #include <unistd.h>
 /* cmocka after the standard headers */
 #include <cmocka.h>
