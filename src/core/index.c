@@ -74,7 +74,8 @@ tkms_rec *tkms_index_find(const tkms_index *ix, uint8_t type, const uint8_t *id,
 
 /* Doubles the table when chains average more than one record. Best effort. */
 static void maybe_grow(tkms_index *ix) {
-  size_t total = ix->count[1] + ix->count[2] + ix->count[3];
+  size_t total = 0;
+  for (size_t t = 0; t < TKMS_REC__MAX; t++) total += ix->count[t];
   if (total <= ix->n_buckets || ix->n_buckets > (SIZE_MAX / sizeof(tkms_rec *)) / 2) return;
   size_t nb = ix->n_buckets * 2;
   tkms_rec **b = calloc(nb, sizeof *b);
@@ -101,7 +102,7 @@ void tkms_index_put(tkms_index *ix, tkms_rec *r) {
   size_t k = bucket_of(ix, r->type, r->id, r->id_len);
   r->next = ix->buckets[k];
   ix->buckets[k] = r;
-  if (r->type < 4) ix->count[r->type]++;
+  if (r->type < TKMS_REC__MAX) ix->count[r->type]++;
   maybe_grow(ix);
 }
 
@@ -112,7 +113,7 @@ int tkms_index_del(tkms_index *ix, uint8_t type, const uint8_t *id, size_t id_le
     if (same(*pp, type, id, id_len)) {
       tkms_rec *r = *pp;
       *pp = r->next;
-      if (type < 4) ix->count[type]--;
+      if (type < TKMS_REC__MAX) ix->count[type]--;
       free(r);
       return 0;
     }
@@ -121,7 +122,7 @@ int tkms_index_del(tkms_index *ix, uint8_t type, const uint8_t *id, size_t id_le
 }
 
 size_t tkms_index_count(const tkms_index *ix, uint8_t type) {
-  return type < 4 ? ix->count[type] : 0;
+  return type < TKMS_REC__MAX ? ix->count[type] : 0;
 }
 
 size_t tkms_index_sweep(const tkms_index *ix, size_t *cursor, size_t max_buckets,

@@ -49,8 +49,8 @@ typedef struct tkms_rec {
 
 typedef struct {
   tkms_rec **buckets;
-  size_t n_buckets; /* power of two */
-  size_t count[4];  /* live records per type (index = TKMS_REC_*) */
+  size_t n_buckets;            /* power of two */
+  size_t count[TKMS_REC__MAX]; /* live records per type (index = TKMS_REC_*) */
   uint8_t hash_key[16];
 } tkms_index;
 

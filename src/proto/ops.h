@@ -91,6 +91,13 @@ enum {
                                      hash) F_SIGNATURE (64: G1 sigma) -> F_VALID, by
                                      BLSSignatureChecker's check (crypto/avs.h);
                                      an invalid point -> TKMS_E_BAD_REQUEST */
+
+  /* Number ranges by subsystem (ops, field tags and statuses alike), so that
+   * work on one never renumbers another:
+   *   trusted time (Roughtime)            ops 0x40-0x47  fields 0x60-0x67  statuses 24-27
+   *   governance, upgrades, migration     ops 0x48-0x4f  fields 0x68-0x6f  statuses 28-33
+   *   key policy and its time-lock        ops 0x50-0x57  fields 0x70-0x77  statuses 34-39
+   *   attested sessions, gated key use    ops 0x58-0x5f  fields 0x78-0x7f  statuses 40-47 */
 };
 
 /* ---- field tags ---------------------------------------------------------- */
@@ -165,6 +172,8 @@ enum {
   TKMS_REC_KEY = 1,     /* id = key id (16), version = key version */
   TKMS_REC_SESSION = 2, /* id = session id (16) */
   TKMS_REC_NONCE = 3,   /* id = request id (32): replay protection */
+  /* 4 trusted time, 5 governance, 6 pending policy changes (see the ranges above) */
+  TKMS_REC__MAX = 8, /* record types are < this */
 };
 
 enum { TKMS_STATE_UNINITIALISED = 0, TKMS_STATE_LOADING = 1, TKMS_STATE_READY = 2 };
@@ -197,7 +206,7 @@ enum {
   TKMS_E_INTERNAL = 21,         /* 500 internal */
   TKMS_E_WRONG_VERSION = 22,    /* 409 version_mismatch: signed for another key version */
   TKMS_E_EXISTS = 23,           /* 409 key_exists: the owner already has a live bn254 key */
-  TKMS_E__COUNT
+  TKMS_E__COUNT = 48            /* statuses are < this; ranges by subsystem above */
 };
 
 /* ---- limits shared by host and core -------------------------------------- */
