@@ -93,3 +93,23 @@ fi
 echo "reproduce: OK, identical (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)"
 echo "tkms-enclave sha256 $sha_a"
 "$bin_a" --measure
+
+# What a verifier needs to rebuild the same bytes: the toolchain and the library
+# packages (their headers shape the binary; their .so files are in the manifest).
+if command -v dpkg-query >/dev/null 2>&1; then
+  echo "build environment (Debian packages):"
+  {
+    for f in $(ldd "$bin_a" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p'); do
+      dpkg -S "$(readlink -f "$f")" 2>/dev/null || dpkg -S "$f" 2>/dev/null || true
+    done | cut -d: -f1
+    for pc in libsecp256k1 libsodium libcrypto libseccomp libcbor tss2-esys tss2-tctildr tss2-mu tss2-rc; do
+      p="$(pkg-config --path "$pc" 2>/dev/null)" && dpkg -S "$(readlink -f "$p")" 2>/dev/null | cut -d: -f1
+    done
+    for b in "$(command -v cc)" "$(command -v ld)" "$(command -v as)"; do
+      [ -n "$b" ] && dpkg -S "$(readlink -f "$b")" 2>/dev/null | cut -d: -f1
+    done
+    echo libc6-dev
+  } | sort -u | while read -r pkg; do
+    [ -n "$pkg" ] && dpkg-query -W -f '  ${Package}=${Version}\n' "$pkg" 2>/dev/null
+  done
+fi
