@@ -110,7 +110,7 @@ test('a byte-modified library found through LD_LIBRARY_PATH changes the measurem
   assert.equal(measure().measurement, base.measurement);
 });
 
-test('a preloaded library is measured too (LD_PRELOAD of a library built here)', (t) => {
+test('a preloaded library is measured too (LD_PRELOAD of a library built here)', () => {
   const dir = makeTmpDir('tkms-preload-');
   const src = path.join(dir, 'probe.c');
   fs.writeFileSync(src, 'int tkms_probe_value(void) { return 42; }\n');
@@ -118,13 +118,16 @@ test('a preloaded library is measured too (LD_PRELOAD of a library built here)',
   const cc = run(process.env.CC || 'cc', ['-shared', '-fPIC', '-o', so, src]);
   assert.equal(cc.code, 0, `cc failed: ${cc.stderr}`);
   const base = measure();
-  const m = measure({ LD_PRELOAD: so });
+  // An ASan build (make check-san) insists on coming first unless told otherwise.
+  const asan = [process.env.ASAN_OPTIONS, 'verify_asan_link_order=0'].filter(Boolean).join(':');
+  const env = { LD_PRELOAD: so, ASAN_OPTIONS: asan };
+  const m = measure(env);
   assert.notEqual(m.measurement, base.measurement);
   assert.ok(m.lines.includes(`lib\tlibtkmsprobe.so\t${sha256File(so)}`), 'the preloaded object is listed');
   assert.equal(m.lines.length, base.lines.length + 1);
   // one changed byte in it: another measurement again
   fs.appendFileSync(so, Buffer.from([0]));
-  const m2 = measure({ LD_PRELOAD: so });
+  const m2 = measure(env);
   assert.notEqual(m2.measurement, m.measurement);
   assert.ok(m2.lines.includes(`lib\tlibtkmsprobe.so\t${sha256File(so)}`));
 });
