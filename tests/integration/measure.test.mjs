@@ -10,6 +10,7 @@
 // the manifest; the service reports the same measurement in /v1/health and its
 // evidence; a swapped library cannot unseal an existing deployment.
 import { test, after } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -19,6 +20,7 @@ import { start, startExpectFailure, makeTmpDir, ENCLAVE_BIN, TKMS_BIN } from './
 import { Client, EoaSigner, rand } from './lib/client.mjs';
 import { checkSecpSignature } from './lib/checks.mjs';
 
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const servers = new Set();
 after(async () => {
   for (const s of servers) await s.stop();
@@ -198,4 +200,16 @@ test('a core with a swapped library reports its measurement and cannot unseal an
   checkSecpSignature(await c2.sign(O, k.key_id, 'digest', d), { mode: 'digest', payload: d, address: k.address });
   servers.delete(s2);
   await s2.stop();
+});
+
+// The reproducibility flags of the normal build (the full check, two builds in two
+// directories, is `make reproduce` in CI): no build id, no build directory inside.
+test('tkms-enclave carries no build id and no path of the build tree', () => {
+  const notes = run('readelf', ['-n', ENCLAVE_BIN]);
+  assert.equal(notes.code, 0, notes.stderr);
+  assert.doesNotMatch(notes.stdout, /Build ID/, 'linked with --build-id=none');
+  const bin = fs.readFileSync(ENCLAVE_BIN);
+  for (const dir of new Set([REPO, fs.realpathSync(REPO)])) {
+    assert.equal(bin.indexOf(Buffer.from(dir)), -1, `the binary contains the build path ${dir}`);
+  }
 });
