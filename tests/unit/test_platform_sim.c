@@ -350,6 +350,51 @@ static void test_manifest(void **state) {
   free(m2);
 }
 
+/* A library loaded later (dlopen) is measured from then on; one deleted from disk
+ * after it was loaded is refused, not measured from whatever the path now holds. */
+static void test_manifest_dlopen_and_deleted(void **state) {
+  env *e = *state;
+  char err[TKMS_PLATFORM_ERR_MAX];
+  uint8_t base[32], with[32], h[32];
+  assert_int_equal(tkms_platform_measure_self(NULL, base, NULL, 0, NULL, err, sizeof err), 0);
+  /* a copy of a tpm2-tss TCTI module (installed with libtss2-dev, not linked here) */
+  Dl_info di;
+  assert_true(dladdr((void *)crypto_hash_sha256, &di) != 0);
+  char libdir[PATH_MAX], src[PATH_MAX + 32], copy[160];
+  assert_non_null(realpath(di.dli_fname, libdir));
+  *strrchr(libdir, '/') = '\0';
+  snprintf(src, sizeof src, "%s/libtss2-tcti-cmd.so.0", libdir);
+  snprintf(copy, sizeof copy, "%s/libtkms-test-module.so", e->dir);
+  FILE *in = fopen(src, "rb"), *out = fopen(copy, "wb");
+  if (in == NULL) fail_msg("%s is missing: install libtss2-dev (make deps)", src);
+  assert_non_null(out);
+  uint8_t buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, n, out), n);
+  fclose(in);
+  fclose(out);
+  void *dl = dlopen(copy, RTLD_NOW | RTLD_LOCAL);
+  assert_non_null(dl);
+  char *man = malloc(TKMS_MANIFEST_MAX), line[128];
+  size_t len;
+  assert_int_equal(
+      tkms_platform_measure_self(NULL, with, man, TKMS_MANIFEST_MAX, &len, err, sizeof err), 0);
+  assert_memory_not_equal(base, with, 32);
+  assert_int_equal(file_sha256(copy, h), 0);
+  snprintf(line, sizeof line, "\nlib\tlibtkms-test-module.so\t%s\n", hexs(h, 32));
+  assert_non_null(strstr(man, line));
+  /* deleted while loaded: refused, with the reason */
+  unlink(copy);
+  assert_int_equal(tkms_platform_measure_self(NULL, with, NULL, 0, NULL, err, sizeof err), -1);
+  assert_non_null(strstr(err, "libtkms-test-module.so"));
+  assert_non_null(strstr(err, "replaced or removed"));
+  /* unloaded: the measurement is what it was */
+  assert_int_equal(dlclose(dl), 0);
+  assert_int_equal(tkms_platform_measure_self(NULL, with, NULL, 0, NULL, err, sizeof err), 0);
+  assert_memory_equal(base, with, 32);
+  free(man);
+}
+
 static void test_evidence(void **state) {
   env *e = *state;
   tkms_platform p;
@@ -408,6 +453,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_counter, setup, teardown),
       cmocka_unit_test_setup_teardown(test_measurement_and_seal_key, setup, teardown),
       cmocka_unit_test(test_manifest),
+      cmocka_unit_test_setup_teardown(test_manifest_dlopen_and_deleted, setup, teardown),
       cmocka_unit_test_setup_teardown(test_evidence, setup, teardown),
       cmocka_unit_test_setup_teardown(test_clock, setup, teardown),
   };
