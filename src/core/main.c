@@ -1,6 +1,13 @@
 /* src/core/main.c — tkms-enclave: the trusted core process.
  *
  *   tkms-enclave --data-dir DIR --workers N [--init] [--platform sim|tpm2|sgx|tdx|snp]
+ *   tkms-enclave --measure
+ *
+ * --measure prints this build's measurement and the manifest it is computed from
+ * (platform.h, tkms_platform_measure_self) and exits; it opens no platform and
+ * touches no data directory. It measures at the same point of start-up as a
+ * serving core does (after the crypto libraries and OpenSSL's configured
+ * providers are loaded), so both see the same shared objects.
  *
  * Spawned by `tkms serve` with the core ends of N stream socketpairs open as fds
  * 3 .. 3+N-1. Start-up order matters:
@@ -44,7 +51,8 @@ typedef struct {
 
 static void usage(void) {
   tkms_log(
-      "usage: tkms-enclave --data-dir DIR --workers N [--init] [--platform sim|tpm2|sgx|tdx|snp]");
+      "usage: tkms-enclave --data-dir DIR --workers N [--init] [--platform sim|tpm2|sgx|tdx|snp]\n"
+      "       tkms-enclave --measure   (print the measurement and its manifest, then exit)");
 }
 
 static void *worker_main(void *arg) {
@@ -128,10 +136,41 @@ static int tidy_fds(int workers) {
   return 0;
 }
 
+/* tkms-enclave --measure: "measurement <hex>\n" then the manifest verbatim, so
+ * `tkms-enclave --measure | tail -n +2 | sha256sum` recomputes the first line
+ * (the API writes it with a 0x prefix, as here). */
+static int measure_main(void) {
+  char err[TKMS_PLATFORM_ERR_MAX];
+  if (sodium_init() < 0 || tkms_secp_init() != 0) {
+    tkms_log("crypto library initialisation failed");
+    return 1;
+  }
+  if (tkms_sandbox_preload(err, sizeof err) != 0) {
+    tkms_log("%s", err);
+    return 1;
+  }
+  static char manifest[TKMS_MANIFEST_MAX];
+  uint8_t m[TKMS_MEASUREMENT_BYTES];
+  size_t len = 0;
+  if (tkms_platform_measure_self(NULL, m, manifest, sizeof manifest, &len, err, sizeof err) != 0) {
+    tkms_log("%s", err);
+    return 1;
+  }
+  char hex[2 * TKMS_MEASUREMENT_BYTES + 3];
+  tkms_hex_encode(m, TKMS_MEASUREMENT_BYTES, hex);
+  if (printf("measurement %s\n", hex) < 0 || fwrite(manifest, 1, len, stdout) != len ||
+      fflush(stdout) != 0) {
+    tkms_log("cannot write the measurement: %s", strerror(errno));
+    return 1;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *dir = NULL, *platform = "sim";
   int workers = 0, init = 0;
   char err[TKMS_PLATFORM_ERR_MAX];
+  if (argc == 2 && strcmp(argv[1], "--measure") == 0) return measure_main();
   if (parse_args(argc, argv, &dir, &workers, &init, &platform) != 0) {
     usage();
     return 2;
@@ -146,6 +185,12 @@ int main(int argc, char **argv) {
   }
   if (sodium_init() < 0 || tkms_secp_init() != 0) {
     tkms_log("crypto library initialisation failed");
+    return 1;
+  }
+  /* OpenSSL's providers are loaded before the platform measures this process, so
+   * a provider module that openssl.cnf pulls in is part of the measurement. */
+  if (tkms_sandbox_preload(err, sizeof err) != 0) {
+    tkms_log("%s", err);
     return 1;
   }
   const tkms_platform_ops *ops = tkms_platform_find(platform);
@@ -176,10 +221,6 @@ int main(int argc, char **argv) {
   tkms_log("core %s, measurement %s, %d workers%s", TKMS_CORE_VERSION, m, workers,
            init ? ", --init" : "");
 
-  if (tkms_sandbox_preload(err, sizeof err) != 0) {
-    tkms_log("%s", err);
-    return 1;
-  }
   /* Threads are started before the sandbox and parked: thread start-up (stack,
    * rseq, robust list, malloc arena) needs syscalls the workers never need again,
    * and a filter installed with TSYNC must find every thread already running. */

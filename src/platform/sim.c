@@ -12,8 +12,10 @@
  *                 instead of being read as a smaller value. A slot is written
  *                 with one pwrite + fdatasync.
  *
- * measurement = SHA-256 of the core binary (/proc/self/exe, read at open), so a
- *               changed binary derives a different seal key — SGX MRENCLAVE semantics.
+ * measurement = tkms_platform_measure_self (platform.h): SHA-256 over the manifest of
+ *               the core binary and every shared object it has loaded, read at open,
+ *               so a changed binary or library derives a different seal key — SGX
+ *               MRENCLAVE semantics, with the libraries as Gramine's trusted files.
  * seal key    = HKDF-SHA256(ikm = root, salt = "tkms-sim-seal-v1", info = measurement).
  * attestation = Ed25519 key from HKDF-SHA256(ikm = root, salt = "tkms-sim-seal-v1",
  *               info = "sim-attestation-key"): per machine, not per build.
@@ -304,9 +306,7 @@ static int sim_open(const tkms_platform_cfg *cfg, void **out, char *err, size_t 
     set_err(err, en, "data directory %s does not exist", cfg->data_dir);
     goto fail;
   }
-  const char *exe = cfg->exe_path != NULL ? cfg->exe_path : "/proc/self/exe";
-  if (tkms_platform_measure_file(exe, c->measurement) != 0) {
-    set_err(err, en, "cannot read the core binary %s to measure it: %s", exe, strerror(errno));
+  if (tkms_platform_measure_self(cfg->exe_path, c->measurement, NULL, 0, NULL, err, en) != 0) {
     goto fail;
   }
   if (load_root(cfg, root, err, en) != 0) goto fail;
