@@ -166,6 +166,14 @@ static void sync_record(tkms_core *c) {
 
 static int current(tkms_core *c, uint64_t *now, int *source) {
   tkms_clock *k = &c->clock;
+  /* Until the deployment is loaded its time record is not known: handing out
+   * host time now would let a host that sets its clock ahead raise the floor
+   * of a Roughtime deployment before its configuration is read. */
+  if (c->state != TKMS_STATE_READY) {
+    *source = TKMS_TIME_NONE;
+    *now = 0;
+    return 1;
+  }
   sync_record(c);
   uint64_t m = mono_ms(), t = 0;
   int src = TKMS_TIME_NONE;

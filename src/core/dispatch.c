@@ -146,7 +146,7 @@ static int run(tkms_op *op, const tkms_ecall *ec) {
   int tr = tkms_clock_now(c, &op->now, &op->time_source), st;
   if (tr < 0)
     st = tkms_op_fail(op, TKMS_E_INTERNAL, "the platform clock failed");
-  else if (tr > 0 && (ec->flags & TKMS_EC_AUTH))
+  else if (tr > 0 && (ec->flags & TKMS_EC_AUTH) && c->state == TKMS_STATE_READY)
     st = tkms_op_fail(op, TKMS_E_TIME_UNAVAILABLE,
                       "the core has no trusted time yet: no quorum of its Roughtime servers "
                       "has answered (the host relays their UDP replies); retry");
