@@ -245,7 +245,15 @@ void tkms_clock_status(tkms_core *c, tkms_fw *resp) {
 int tkms_clock_init_record(tkms_op *op) {
   const uint8_t *v;
   size_t n;
-  if (tkms_frame_get(op->req, TKMS_F_RT_CONFIG, &v, &n) != 0) return TKMS_OK; /* no Roughtime */
+  if (tkms_frame_get(op->req, TKMS_F_RT_CONFIG, &v, &n) != 0) {
+    /* Host time only on the sim platform or when explicitly configured. */
+    if (op->core->plat.ops->simulated) return TKMS_OK;
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST,
+                        "a deployment on the %s platform needs trusted time: initialise it with "
+                        "--roughtime-config FILE (Roughtime servers and quorum), or accept the "
+                        "host's clock explicitly with --insecure-host-time",
+                        op->core->plat.ops->name);
+  }
   tkms_rt_config cfg;
   if (n > TKMS_RT_CONFIG_MAX || tkms_rt_config_decode(v, n, &cfg) != 0)
     return tkms_op_fail(op, TKMS_E_BAD_REQUEST,

@@ -386,6 +386,11 @@ static void test_host_time_sources(void **state) {
   assert_int_equal(st, TKMS_OK);
   source_is(e, "host-sim", 0);
   h_teardown(e);
+  /* a real platform must choose: Roughtime or explicitly insecure host time */
+  e = setup_with(NULL, 0, 0, &st);
+  assert_int_equal(st, TKMS_E_BAD_REQUEST);
+  assert_non_null(strstr(e->err, "--roughtime-config"));
+  h_teardown(e);
   /* sim with Roughtime: host time until the first quorum, then Roughtime */
   e = setup_rt(1);
   source_is(e, "host-sim", 0);
