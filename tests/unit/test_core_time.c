@@ -83,7 +83,7 @@ static size_t reply(const srv *s, const uint8_t *req, size_t req_len, uint64_t m
   sign_ctx("RoughTime v1 response signature", srep, sl, on_sk, sig);
   if (bad_sig) sig[3] ^= 1;
   tv t[] = {{TAG('S', 'I', 'G', 0), sig, 64},    {TAG('N', 'O', 'N', 'C'), nonce, 32},
-            {TAG('T', 'Y', 'P', 'E'), type, 4},  {TAG('P', 'A', 'T', 'H'), NULL, 0},
+            {TAG('T', 'Y', 'P', 'E'), type, 4},  {TAG('P', 'A', 'T', 'H'), root, 0},
             {TAG('S', 'R', 'E', 'P'), srep, sl}, {TAG('C', 'E', 'R', 'T'), cert, cl},
             {TAG('I', 'N', 'D', 'X'), indx, 4}};
   size_t ml = enc(t, 7, out + 13);
