@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/clock.h"
 #include "core/hierarchy.h"
 #include "core/index.h"
 #include "crypto/sethash.h"
@@ -49,6 +50,7 @@ typedef struct tkms_core {
   uint32_t n_records; /* live records */
   uint64_t next_txid;
   size_t prune_cursor; /* where the next sweep for expired records starts */
+  tkms_clock clock;    /* trusted time (clock.h); its own mutex */
 } tkms_core;
 
 /* One per socket (worker thread). */

@@ -45,6 +45,9 @@ static const tkms_ecall ecalls[] = {
   {TKMS_OP_SESSION_REVOKE,   RDY | AUTH | MUT,    TKMS_RT_REVOKE_SESSION, TKMS_SCOPE_SELF,    tkms_session_revoke_parse, tkms_session_revoke},
   {TKMS_OP_ATTEST,           RDY,                 -1,                     0,                  NULL,                     tkms_attest},
   {TKMS_OP_BN254_VERIFY,     RDY,                 -1,                     0,                  NULL,                     tkms_bn254_verify},
+  /* trusted time: host-only, like the lifecycle ops; clock.c decides everything */
+  {TKMS_OP_TIME_REQUEST,     RDY,                 -1,                     0,                  NULL,                     tkms_time_request},
+  {TKMS_OP_TIME_RESPONSE,    RDY,                 -1,                     0,                  NULL,                     tkms_time_response},
 };
 // clang-format on
 
@@ -124,6 +127,8 @@ static int run_locked(tkms_op *op, const tkms_ecall *ec) {
   if (nonce && (st = tkms_tx_put_nonce(op)) != TKMS_OK) return st;
   if ((st = ec->handler(op)) != TKMS_OK) return st;
   if (nonce && (st = tkms_tx_prune(op)) != TKMS_OK) return st;
+  /* The time floor rides along with every change, so a restart resumes from it. */
+  if (mut && (st = tkms_clock_tx_floor(op)) != TKMS_OK) return st;
   if (mut && (st = tkms_tx_finish(op)) != TKMS_OK) return st;
   return TKMS_OK;
 }
@@ -136,9 +141,17 @@ static int run(tkms_op *op, const tkms_ecall *ec) {
   } else {
     pthread_rwlock_rdlock(&c->lock);
   }
-  int st = c->plat.ops->now(c->plat.ctx, &op->now) != 0
-               ? tkms_op_fail(op, TKMS_E_INTERNAL, "the platform clock failed")
-               : run_locked(op, ec);
+  /* Ops that carry a signed request check deadlines and stamp times: without
+   * trusted time (clock.h) they are refused, retryably. */
+  int tr = tkms_clock_now(c, &op->now, &op->time_source), st;
+  if (tr < 0)
+    st = tkms_op_fail(op, TKMS_E_INTERNAL, "the platform clock failed");
+  else if (tr > 0 && (ec->flags & TKMS_EC_AUTH) && c->state == TKMS_STATE_READY)
+    st = tkms_op_fail(op, TKMS_E_TIME_UNAVAILABLE,
+                      "the core has no trusted time yet: no quorum of its Roughtime servers "
+                      "has answered (the host relays their UDP replies); retry");
+  else
+    st = run_locked(op, ec);
   if (ec->flags & TKMS_EC_EXCLUSIVE) {
     if (st == TKMS_OK && op->tx != NULL) {
       op->conn->pending = op->tx; /* keeps the mutation lock until COMMIT/ABORT */

@@ -43,6 +43,10 @@ typedef struct tkms_rec {
     struct {
       uint64_t deadline;
     } nonce;
+    struct {
+      uint64_t floor;   /* no time below this was handed out (core/clock.h) */
+      uint16_t cfg_len; /* the config bytes follow the record (scope_keys) */
+    } time;
   } u;
   uint8_t scope_keys[][16]; /* sessions: n_keys key ids */
 } tkms_rec;

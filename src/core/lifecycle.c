@@ -31,6 +31,7 @@ int tkms_lc_status(tkms_op *op) {
     tkms_fw_bytes(op->resp, TKMS_F_DEPLOY_SALT, c->dep.salt, sizeof c->dep.salt);
     tkms_fw_bytes(op->resp, TKMS_F_IDENTITY, c->dep.identity, sizeof c->dep.identity);
   }
+  tkms_clock_status(c, op->resp);
   return TKMS_OK;
 }
 
@@ -77,6 +78,9 @@ int tkms_lc_init(tkms_op *op) {
   int r = sk != NULL ? tkms_dmk_seal(sk, tx->init_sec, sealed) : -1;
   tkms_secmem_free(sk);
   if (r != 0) return tkms_op_fail(op, TKMS_E_INTERNAL, "sealing the deployment master key failed");
+  /* Trusted time: the Roughtime servers and quorum are sealed with the genesis. */
+  int st = tkms_clock_init_record(op);
+  if (st != TKMS_OK) return st;
   tkms_fw_bytes(op->resp, TKMS_F_DMK, sealed, sizeof sealed);
   tkms_fw_bytes(op->resp, TKMS_F_DEPLOY_SALT, tx->init_dep.salt, sizeof tx->init_dep.salt);
   tkms_fw_bytes(op->resp, TKMS_F_IDENTITY, tx->init_dep.identity, sizeof tx->init_dep.identity);

@@ -20,8 +20,9 @@ typedef struct tkms_op {
   tkms_core *core;
   tkms_conn *conn;
   const tkms_frame *req;
-  tkms_fw *resp; /* TKMS_OK response being built */
-  uint64_t now;  /* platform time, read once per request */
+  tkms_fw *resp;   /* TKMS_OK response being built */
+  uint64_t now;    /* the core's time (clock.h), read once per request; 0 if none */
+  int time_source; /* TKMS_TIME_*: where now came from (ROUGHTIME = trusted) */
   int status;
   char msg[TKMS_ERR_MSG_MAX];
 

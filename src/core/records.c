@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/keys.h"
 #include "core/principal.h"
 #include "core/sessions.h"
@@ -16,6 +17,8 @@ static size_t id_len_for(uint8_t type) {
       return TKMS_SESSION_ID_BYTES;
     case TKMS_REC_NONCE:
       return TKMS_REQUEST_ID_BYTES;
+    case TKMS_REC_TIME:
+      return 1;
     default:
       return 0;
   }
@@ -122,6 +125,12 @@ size_t tkms_rec_plain_encode(const tkms_rec *r, const uint8_t *secret, uint8_t *
     case TKMS_REC_NONCE:
       put_u64(&b, r->u.nonce.deadline);
       break;
+    case TKMS_REC_TIME: {
+      size_t k = b.err ? 0 : tkms_timerec_encode(r, b.p + b.len, b.cap - b.len);
+      if (k == 0) return 0;
+      b.len += k;
+      break;
+    }
     default:
       return 0;
   }
@@ -175,6 +184,10 @@ int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32
                           const uint8_t *pt, size_t n, tkms_rec **out, const uint8_t **secret) {
   rbuf b = {pt, n, 0};
   if (id_len != id_len_for(type) || get_u8(&b) != TKMS_REC_FORMAT) return -1;
+  if (type == TKMS_REC_TIME) {
+    if (secret != NULL) *secret = NULL;
+    return tkms_timerec_decode(id, id_len, version, b.p, b.left, out);
+  }
   size_t n_keys = 0;
   if (type == TKMS_REC_SESSION) {
     /* The key count sits after two variable-length strings: find it first so the

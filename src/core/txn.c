@@ -72,7 +72,9 @@ int tkms_tx_seal_put(tkms_op *op, tkms_rec *r, const uint8_t *secret) {
   tkms_tx *tx = op->tx;
   uint8_t *blob = NULL;
   size_t blob_len = 0;
-  if (tkms_record_seal(op->core->sec, r, secret, &blob, &blob_len) != 0)
+  /* INIT seals its records with the hierarchy it is creating. */
+  const tkms_secrets *sec = tx->init_sec != NULL ? tx->init_sec : op->core->sec;
+  if (tkms_record_seal(sec, r, secret, &blob, &blob_len) != 0)
     return tkms_op_fail(op, TKMS_E_INTERNAL, "sealing a record failed");
   const tkms_rec *old = tkms_index_find(&op->core->index, r->type, r->id, r->id_len);
   tkms_sethash set = tx->set;

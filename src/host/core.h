@@ -26,6 +26,8 @@ typedef struct {
   const char *platform;     /* passed to the core as --platform; NULL = sim */
   unsigned channels;        /* sockets = core workers, 1..64 */
   tkms_store *store;        /* where the sealed state lives */
+  const uint8_t *rt_config; /* F_RT_CONFIG for INIT of a new deployment (NULL: none) */
+  size_t rt_config_len;
 } tkms_core_config;
 
 /* What the core said about itself when it last became ready. The deployment

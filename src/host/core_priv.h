@@ -25,6 +25,9 @@ struct tkms_core {
   char *data_dir;
   char *platform;
   tkms_store *store;
+  uint8_t *rt_config; /* sent with INIT only (trusted time); NULL if none */
+  size_t rt_config_len;
+  int rt_config_noted;
   unsigned n;
   tkms_chan *chans;
   atomic_uint next_hint;

@@ -37,6 +37,8 @@ static const tkms_status_map table[TKMS_E__COUNT] = {
     [TKMS_E_INTERNAL] = {500, "internal"},
     [TKMS_E_WRONG_VERSION] = {409, "version_mismatch"},
     [TKMS_E_EXISTS] = {409, "key_exists"},
+    [TKMS_E_TIME_UNAVAILABLE] = {503, "time_unavailable"},
+    [TKMS_E_TIME_NO_QUORUM] = {503, "time_no_quorum"},
 };
 
 static const tkms_status_map internal = {500, "internal"};
@@ -94,6 +96,8 @@ static const char *default_message(unsigned core_status) {
       return "the trusted core is busy; retry";
     case TKMS_E_NOT_READY:
       return "the trusted core is starting; retry";
+    case TKMS_E_TIME_UNAVAILABLE:
+      return "the trusted core has no trusted time yet; retry";
     default:
       return "the trusted core refused the request";
   }

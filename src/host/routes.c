@@ -306,6 +306,34 @@ static void health_unavailable(tkms_resp *resp, const char *status, const char *
   tkms_resp_json(resp, 503, o);
 }
 
+/* The core's clock, as STATUS reports it: where its time comes from, whether
+ * it is trusted (a Roughtime quorum), the last quorum and the current time. */
+static json_t *health_time(const tkms_frame *f) {
+  char source[32], note[300];
+  uint32_t trusted = 0;
+  uint64_t now = 0;
+  uint8_t q[16];
+  if (tkms_frame_get_str(f, TKMS_F_RT_SOURCE, source, sizeof source - 1) != 0) return NULL;
+  if (tkms_frame_get_u32(f, TKMS_F_RT_TRUSTED, &trusted) != 0) trusted = 0;
+  json_t *o = json_pack("{s:s, s:b}", "source", source, "trusted", trusted != 0);
+  if (o == NULL) return NULL;
+  if (tkms_frame_get_u64(f, TKMS_F_TIME, &now) == 0)
+    json_object_set_new(o, "now", json_integer((json_int_t)now));
+  else
+    json_object_set_new(o, "now", json_null());
+  if (tkms_frame_get_fixed(f, TKMS_F_RT_QUORUM, q, sizeof q) == 0)
+    json_object_set_new(
+        o, "last_quorum",
+        json_pack("{s:I, s:i, s:i}", "at", (json_int_t)tkms_be64_get(q), "servers_agreeing",
+                  (int)tkms_be32_get(q + 8), "radius", (int)tkms_be32_get(q + 12)));
+  else
+    json_object_set_new(o, "last_quorum", json_null());
+  if (tkms_frame_get_str(f, TKMS_F_RT_NOTE, note, sizeof note - 1) == 0 &&
+      tkms_json_printable(note, sizeof note) == 0)
+    json_object_set_new(o, "note", json_string(note));
+  return o;
+}
+
 static void route_health(tkms_req *req, tkms_resp *resp) {
   tkms_host *h = req->host;
   tkms_fw w;
@@ -344,6 +372,7 @@ static void route_health(tkms_req *req, tkms_resp *resp) {
     strcpy(version, "unknown");
   int has_dep = tkms_frame_get_fixed(&rep.f, TKMS_F_DEPLOY_SALT, salt, sizeof salt) == 0 &&
                 tkms_frame_get_fixed(&rep.f, TKMS_F_IDENTITY, ident, sizeof ident) == 0;
+  json_t *time_obj = health_time(&rep.f);
   tkms_reply_free(&rep);
   if (state != TKMS_STATE_READY) {
     health_unavailable(resp, "starting", "the trusted core is loading its state; retry");
@@ -358,6 +387,11 @@ static void route_health(tkms_req *req, tkms_resp *resp) {
                         json_string("SIMULATION: keys are protected only by file permissions on "
                                     "this machine; root on the host can read them. Not for "
                                     "production."));
+  if (o != NULL && time_obj != NULL) {
+    json_object_set_new(o, "time", time_obj);
+    time_obj = NULL;
+  }
+  json_decref(time_obj);
   if (o != NULL && has_dep)
     json_object_set_new(o, "deployment",
                         json_pack("{s:o, s:o}", "salt", tkms_json_hexstr(salt, sizeof salt),

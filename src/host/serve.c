@@ -19,6 +19,7 @@
 #include "host/http.h"
 #include "host/routes.h"
 #include "host/store.h"
+#include "host/time_relay.h"
 
 typedef struct {
   const char *data_dir;
@@ -27,6 +28,9 @@ typedef struct {
   const char *platform;
   unsigned workers;
   unsigned max_connections;
+  const char *roughtime_config;
+  int insecure_host_time;
+  unsigned time_interval;
 } serve_opts;
 
 static void usage(FILE *f) {
@@ -39,7 +43,12 @@ static void usage(FILE *f) {
           "  --enclave PATH        the trusted core binary (default: tkms-enclave beside tkms)\n"
           "  --max-connections N   concurrent connections (default 1024)\n"
           "  --platform NAME       the core's platform: sim (default), tpm2\n"
-          "                        (tpm2 reads the TPM connection from $TKMS_TPM2_TCTI)\n");
+          "                        (tpm2 reads the TPM connection from $TKMS_TPM2_TCTI)\n"
+          "  --roughtime-config FILE  trusted time: Roughtime servers and quorum, sealed when a\n"
+          "                        new deployment is initialised (docs/trusted-time.md)\n"
+          "  --insecure-host-time  at initialisation: accept the host's clock when there is no\n"
+          "                        Roughtime quorum (reported as host-insecure)\n"
+          "  --time-interval N     seconds between Roughtime rounds, 1..86400 (default 60)\n");
 }
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out) {
@@ -59,11 +68,19 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
   o->platform = "sim";
   o->workers = 4;
   o->max_connections = 1024;
+  o->roughtime_config = NULL;
+  o->insecure_host_time = 0;
+  o->time_interval = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return 1;
-    static const char *const names[] = {"--data-dir", "--listen",          "--workers",
-                                        "--enclave",  "--max-connections", "--platform"};
+    if (strcmp(a, "--insecure-host-time") == 0) {
+      o->insecure_host_time = 1;
+      continue;
+    }
+    static const char *const names[] = {"--data-dir",         "--listen",          "--workers",
+                                        "--enclave",          "--max-connections", "--platform",
+                                        "--roughtime-config", "--time-interval"};
     const char *val = NULL;
     size_t k;
     for (k = 0; k < sizeof names / sizeof *names; k++) {
@@ -115,6 +132,15 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
           return -1;
         }
         o->platform = val;
+        break;
+      case 6:
+        o->roughtime_config = val;
+        break;
+      case 7:
+        if (parse_uint(val, 1, 86400, &o->time_interval) != 0) {
+          fprintf(stderr, "tkms serve: --time-interval must be 1..86400 seconds\n");
+          return -1;
+        }
         break;
     }
   }
@@ -199,6 +225,15 @@ int tkms_serve_main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &stop, &old);
 
   int status = 1;
+  tkms_time_relay *relay = NULL;
+  uint8_t rtcfg[1100];
+  size_t rtcfg_len = 0;
+  if ((o.roughtime_config != NULL || o.insecure_host_time) &&
+      tkms_rt_config_load(o.roughtime_config, o.insecure_host_time, rtcfg, sizeof rtcfg,
+                          &rtcfg_len) != 0) {
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return 1;
+  }
   tkms_store *store = NULL;
   tkms_core *core = NULL;
   tkms_http *http = NULL;
@@ -213,12 +248,18 @@ int tkms_serve_main(int argc, char **argv) {
                          .data_dir = o.data_dir,
                          .platform = o.platform,
                          .channels = o.workers,
-                         .store = store};
+                         .store = store,
+                         .rt_config = rtcfg_len > 0 ? rtcfg : NULL,
+                         .rt_config_len = rtcfg_len};
   int cs = tkms_core_start(&cc, &core);
   if (cs != TKMS_CORE_START_OK) {
     status = cs;
     goto out;
   }
+  /* Trusted time: relays the core's Roughtime datagrams (a no-op for a
+   * deployment without Roughtime servers). */
+  if (tkms_time_relay_start(core, o.time_interval, &relay) != 0)
+    fprintf(stderr, "tkms: cannot start the Roughtime relay thread\n");
   tkms_host host = {.store = store, .core = core};
   tkms_http_config hc = {.listen = o.listen,
                          .workers = o.workers,
@@ -246,6 +287,7 @@ out:
    * the store. */
   tkms_http_stop(http);
   tkms_access_log_stop(); /* after the workers: flushes their last lines */
+  tkms_time_relay_stop(relay);
   tkms_core_stop(core);
   tkms_store_close(store);
   if (lock >= 0) close(lock);

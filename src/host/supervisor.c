@@ -316,7 +316,13 @@ static int do_init(tkms_core *c, tkms_chan *ch) {
   tkms_fw w;
   tkms_reply rep;
   tkms_resp resp = {0};
-  if (tkms_fw_init(&w, TKMS_OP_INIT, 0, 0) != 0 || tkms_fw_finish(&w) != 0) return START_RETRY;
+  if (tkms_fw_init(&w, TKMS_OP_INIT, 0, 0) != 0) return START_RETRY;
+  /* Trusted time: the Roughtime servers are sealed with the new deployment. */
+  if (c->rt_config != NULL) tkms_fw_bytes(&w, TKMS_F_RT_CONFIG, c->rt_config, c->rt_config_len);
+  if (tkms_fw_finish(&w) != 0) {
+    tkms_fw_free(&w);
+    return START_RETRY;
+  }
   int r = tkms_mutate(ch, c->store, &w, NULL, NULL, &rep, &resp);
   tkms_fw_free(&w);
   int rc = START_OK;
@@ -393,6 +399,13 @@ static int launch(tkms_core *c) {
             "re-initialises over existing data)\n",
             c->data_dir, (unsigned long long)nrec, man == TKMS_STORE_OK ? " and a manifest" : "");
     return START_REFUSED;
+  }
+  if (!init && c->rt_config != NULL && !c->rt_config_noted) {
+    c->rt_config_noted = 1;
+    fprintf(stderr,
+            "tkms: --roughtime-config / --insecure-host-time apply only when a deployment "
+            "is initialised; this one uses the time configuration sealed at its "
+            "initialisation\n");
   }
   if (spawn_core(c, init) != 0) return START_RETRY;
   tkms_chan *ch = &c->chans[0];
@@ -482,6 +495,7 @@ static void core_free(tkms_core *c) {
   free(c->enclave_path);
   free(c->data_dir);
   free(c->platform);
+  free(c->rt_config);
   pthread_cond_destroy(&c->wake);
   pthread_mutex_destroy(&c->state_mu);
   free(c);
@@ -500,6 +514,15 @@ int tkms_core_start(const tkms_core_config *cfg, tkms_core **out) {
   c->data_dir = strdup(cfg->data_dir);
   c->platform = strdup(cfg->platform != NULL ? cfg->platform : "sim");
   c->chans = calloc(c->n, sizeof *c->chans);
+  if (cfg->rt_config != NULL && cfg->rt_config_len > 0) {
+    c->rt_config = malloc(cfg->rt_config_len);
+    if (c->rt_config == NULL) {
+      core_free(c);
+      return TKMS_CORE_START_FAILED;
+    }
+    memcpy(c->rt_config, cfg->rt_config, cfg->rt_config_len);
+    c->rt_config_len = cfg->rt_config_len;
+  }
   if (!c->enclave_path || !c->data_dir || !c->platform || !c->chans) {
     core_free(c);
     return TKMS_CORE_START_FAILED;

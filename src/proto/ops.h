@@ -45,9 +45,11 @@ enum {
   /* lifecycle (host only; never reachable from a client request) */
   TKMS_OP_STATUS = 0x01,       /* -> F_PLATFORM F_SIMULATED F_MEASUREMENT F_STATE
                                      F_COUNTER (committed) F_CORE_VERSION
-                                     [F_DEPLOY_SALT F_IDENTITY once the DMK is loaded] */
-  TKMS_OP_INIT = 0x02,         /* -> prepared tx with F_DMK and F_MANIFEST, plus
-                                     F_DEPLOY_SALT F_IDENTITY. Refused once ready. */
+                                     [F_DEPLOY_SALT F_IDENTITY once the DMK is loaded]
+                                     F_RT_SOURCE F_RT_TRUSTED [F_TIME] [F_RT_QUORUM]
+                                     [F_RT_NOTE] (the core's clock) */
+  TKMS_OP_INIT = 0x02,         /* [F_RT_CONFIG] -> prepared tx with F_DMK and F_MANIFEST,
+                                     plus F_DEPLOY_SALT F_IDENTITY. Refused once ready. */
   TKMS_OP_LOAD_DMK = 0x03,     /* F_DMK -> ok | TKMS_E_UNSEAL */
   TKMS_OP_LOAD_RECORDS = 0x04, /* F_REC* (any number per frame) -> ok */
   TKMS_OP_LOAD_END = 0x05,     /* F_MANIFEST -> ok | TKMS_E_ROLLBACK (m < K) |
@@ -91,6 +93,16 @@ enum {
                                      hash) F_SIGNATURE (64: G1 sigma) -> F_VALID, by
                                      BLSSignatureChecker's check (crypto/avs.h);
                                      an invalid point -> TKMS_E_BAD_REQUEST */
+
+  /* trusted time (Roughtime; docs/trusted-time.md). The host only relays UDP. */
+  TKMS_OP_TIME_REQUEST = 0x40,  /* -> F_RT_ADDRESS F_RT_PACKET, one pair per configured
+                                      server in config order: fresh core-made nonces; a new
+                                      request replaces the outstanding round. No servers
+                                      configured -> TKMS_E_BAD_REQUEST */
+  TKMS_OP_TIME_RESPONSE = 0x41, /* F_RT_REPLY* (whatever came back) -> ok + F_RT_QUORUM F_TIME
+                                      F_RT_NOTE* | TKMS_E_TIME_NO_QUORUM (fewer than k
+                                      verified replies agree, or no round is open / it
+                                      expired; the round is closed either way) */
 
   /* Number ranges by subsystem (ops, field tags and statuses alike), so that
    * work on one never renumbers another:
@@ -165,6 +177,18 @@ enum {
   TKMS_F_NONCE = 0x58,        /* 32 bytes */
   TKMS_F_EVIDENCE = 0x59,     /* bytes: platform evidence */
   TKMS_F_REPORT_DATA = 0x5a,  /* 64 bytes */
+
+  /* trusted time */
+  TKMS_F_RT_PACKET = 0x60,  /* bytes: a Roughtime request packet to send as one datagram */
+  TKMS_F_RT_ADDRESS = 0x61, /* str "host:port" where to send it */
+  TKMS_F_RT_REPLY = 0x62,   /* bytes: u8 server index (config order) | the datagram received */
+  TKMS_F_RT_CONFIG = 0x63,  /* bytes (INIT, optional): Roughtime servers and quorum, see
+                                core/clock.h; absent = no Roughtime */
+  TKMS_F_RT_SOURCE = 0x64,  /* str (STATUS) "roughtime" | "host-sim" | "host-insecure" | "none" */
+  TKMS_F_RT_TRUSTED = 0x65, /* u32 0/1 (STATUS): the time comes from a Roughtime quorum */
+  TKMS_F_RT_QUORUM = 0x66,  /* 16 bytes: u64 time accepted | u32 servers agreeing | u32 radius
+                                (STATUS, TIME_RESPONSE) */
+  TKMS_F_RT_NOTE = 0x67,    /* str, repeated: one line per server / what the last round did */
 };
 
 /* Record types (the u8 in record encodings). */
@@ -172,7 +196,8 @@ enum {
   TKMS_REC_KEY = 1,     /* id = key id (16), version = key version */
   TKMS_REC_SESSION = 2, /* id = session id (16) */
   TKMS_REC_NONCE = 3,   /* id = request id (32): replay protection */
-  /* 4 trusted time, 5 governance, 6 pending policy changes (see the ranges above) */
+  TKMS_REC_TIME = 4,    /* id = 0x01: Roughtime config + time floor (core/clock.h) */
+  /* 5 governance, 6 pending policy changes (see the ranges above) */
   TKMS_REC__MAX = 8, /* record types are < this */
 };
 
@@ -206,6 +231,8 @@ enum {
   TKMS_E_INTERNAL = 21,         /* 500 internal */
   TKMS_E_WRONG_VERSION = 22,    /* 409 version_mismatch: signed for another key version */
   TKMS_E_EXISTS = 23,           /* 409 key_exists: the owner already has a live bn254 key */
+  TKMS_E_TIME_UNAVAILABLE = 24, /* 503 time_unavailable (retryable): no trusted time yet */
+  TKMS_E_TIME_NO_QUORUM = 25,   /* 503 time_no_quorum: a Roughtime round did not reach k */
   TKMS_E__COUNT = 48            /* statuses are < this; ranges by subsystem above */
 };
 
