@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/authz.h"
+#include "core/governance.h"
 #include "core/op.h"
 #include "core/sessions.h"
 #include "core/txn.h"
@@ -45,6 +46,15 @@ static const tkms_ecall ecalls[] = {
   {TKMS_OP_SESSION_REVOKE,   RDY | AUTH | MUT,    TKMS_RT_REVOKE_SESSION, TKMS_SCOPE_SELF,    tkms_session_revoke_parse, tkms_session_revoke},
   {TKMS_OP_ATTEST,           RDY,                 -1,                     0,                  NULL,                     tkms_attest},
   {TKMS_OP_BN254_VERIFY,     RDY,                 -1,                     0,                  NULL,                     tkms_bn254_verify},
+  /* Governance requests carry M-of-N governor signatures, checked (with replay)
+     by their handlers in governance.c, not by the single-signer authz stage. */
+  {TKMS_OP_GOV_ANNOUNCE,     RDY | MUT,           -1,                     0,                  NULL,                     tkms_gov_announce},
+  {TKMS_OP_GOV_CANCEL,       RDY | MUT,           -1,                     0,                  NULL,                     tkms_gov_cancel},
+  {TKMS_OP_GOV_STATUS,       RDY,                 -1,                     0,                  NULL,                     tkms_gov_status},
+  {TKMS_OP_MIGRATE_NONCE,    LC | RDY | EXCL,     -1,                     0,                  NULL,                     tkms_migrate_nonce},
+  {TKMS_OP_MIGRATE_OFFER,    LC | EXCL,           -1,                     0,                  NULL,                     tkms_migrate_offer},
+  {TKMS_OP_MIGRATE_EXPORT,   LC | RDY | EXCL,     -1,                     0,                  NULL,                     tkms_migrate_export},
+  {TKMS_OP_MIGRATE_IMPORT,   LC | EXCL,           -1,                     0,                  NULL,                     tkms_migrate_import},
 };
 // clang-format on
 
