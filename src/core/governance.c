@@ -91,8 +91,8 @@ int tkms_gov_migration_allowed(const tkms_gov *g, const uint8_t m[32], uint64_t 
              "core: while the current core runs, %u governor(s) must run `tkms governance "
              "announce --measurement %s --account FILE ...`, then the time-lock of %llu s must "
              "pass",
-             hex, g->threshold, g->n_governors, (unsigned long long)g->delay, g->threshold,
-             hex, (unsigned long long)g->delay);
+             hex, g->threshold, g->n_governors, (unsigned long long)g->delay, g->threshold, hex,
+             (unsigned long long)g->delay);
     return TKMS_E_NOT_ANNOUNCED;
   }
   if (now < a->effective_at) {
@@ -456,7 +456,8 @@ int tkms_migrate_offer(tkms_op *op) {
                         "MIGRATE_OFFER only on a core that holds no deployment");
   if ((st = sim_only(op)) != TKMS_OK) return st;
   if (tkms_frame_get_fixed(op->req, TKMS_F_NONCE, nonce, sizeof nonce) != 0)
-    return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "nonce (32 bytes, from the current core) is required");
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST,
+                        "nonce (32 bytes, from the current core) is required");
   if (c->mig_sk == NULL && (c->mig_sk = sodium_malloc(crypto_box_SECRETKEYBYTES)) == NULL)
     return tkms_op_fail(op, TKMS_E_INTERNAL, "out of memory");
   crypto_box_keypair(c->mig_pk, c->mig_sk);
@@ -503,8 +504,7 @@ int tkms_migrate_export(tkms_op *op) {
   tkms_hex_encode(c->measurement, 32, ha);
   if (memcmp(mb, c->measurement, 32) == 0)
     return tkms_op_fail(op, TKMS_E_BAD_REQUEST,
-                        "the successor has this core's own measurement %s: nothing to migrate",
-                        ha);
+                        "the successor has this core's own measurement %s: nothing to migrate", ha);
   tkms_gov g;
   int mode = tkms_gov_get(c, &g);
   const tkms_gov_announcement *ann = NULL;
@@ -544,13 +544,15 @@ int tkms_migrate_export(tkms_op *op) {
   tkms_fw_u32(op->resp, TKMS_F_GOV_MODE, (uint32_t)mode);
   if (ann != NULL) {
     put_ann(op->resp, ann);
-    tkms_log("migration: handing the deployment from %s to %s (announced at %llu, effective at "
-             "%llu)",
-             ha, hb, (unsigned long long)ann->accepted_at, (unsigned long long)ann->effective_at);
+    tkms_log(
+        "migration: handing the deployment from %s to %s (announced at %llu, effective at "
+        "%llu)",
+        ha, hb, (unsigned long long)ann->accepted_at, (unsigned long long)ann->effective_at);
   } else {
-    tkms_log("migration: handing the deployment from %s to %s (development deployment: no "
-             "announcement needed)",
-             ha, hb);
+    tkms_log(
+        "migration: handing the deployment from %s to %s (development deployment: no "
+        "announcement needed)",
+        ha, hb);
   }
   return TKMS_OK;
 }

@@ -103,8 +103,8 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-static int parse_args(int argc, char **argv, const char **dir, int *workers, int *init,
-                      int *source, const char **platform) {
+static int parse_args(int argc, char **argv, const char **dir, int *workers, int *init, int *source,
+                      const char **platform) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc) {
       *dir = argv[++i];
@@ -152,9 +152,10 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (source && strcmp(platform, "sim") != 0) {
-    tkms_log("--migrate-source: migration to a successor core is implemented for the sim "
-             "platform only (not %s)",
-             platform);
+    tkms_log(
+        "--migrate-source: migration to a successor core is implemented for the sim "
+        "platform only (not %s)",
+        platform);
     return 2;
   }
   if (tkms_harden_early(err, sizeof err) != 0) {
@@ -199,7 +200,9 @@ int main(int argc, char **argv) {
   tkms_hex_encode(core->measurement, TKMS_MEASUREMENT_BYTES, m);
   tkms_log("core %s%s%s, measurement %s, %d workers%s", TKMS_CORE_VERSION,
            TKMS_BUILD_TAG[0] ? "+" : "", TKMS_BUILD_TAG, m, workers,
-           init ? ", --init" : source ? ", --migrate-source" : "");
+           init     ? ", --init"
+           : source ? ", --migrate-source"
+                    : "");
 
   if (tkms_sandbox_preload(err, sizeof err) != 0) {
     tkms_log("%s", err);

@@ -222,7 +222,7 @@ enum {
   TKMS_REC_SESSION = 2, /* id = session id (16) */
   TKMS_REC_NONCE = 3,   /* id = request id (32): replay protection */
   /* 4 trusted time, 6 pending policy changes (see the ranges above) */
-  TKMS_REC_GOV = 5, /* id = "g" (1 byte): the one governance record */
+  TKMS_REC_GOV = 5,  /* id = "g" (1 byte): the one governance record */
   TKMS_REC__MAX = 8, /* record types are < this */
 };
 
@@ -263,7 +263,7 @@ enum {
   TKMS_E_NOT_GOVERNED = 31,      /* 409 no_governance: a development deployment */
   TKMS_E_MIGRATION = 32,         /* 403 migration_refused: evidence or ciphertext wrong */
   TKMS_E_ALREADY_ANNOUNCED = 33, /* 409 already_announced */
-  TKMS_E__COUNT = 48            /* statuses are < this; ranges by subsystem above */
+  TKMS_E__COUNT = 48             /* statuses are < this; ranges by subsystem above */
 };
 
 /* ---- limits shared by host and core -------------------------------------- */
@@ -277,10 +277,10 @@ enum {
 #define TKMS_SESSION_ID_BYTES 16u
 #define TKMS_REQUEST_ID_BYTES 32u
 #define TKMS_SALT_BYTES 32u
-#define TKMS_GOV_MAX_GOVERNORS 8u                 /* N */
-#define TKMS_GOV_MAX_ANNOUNCEMENTS 8u             /* live announcements */
-#define TKMS_GOV_MAX_DELAY (365u * 24u * 3600u)   /* the upgrade time-lock: 1 year */
-#define TKMS_GOV_MAX_SIGS 16u                     /* F_GOV_SIG per request */
-#define TKMS_MIGRATE_CT_BYTES (32u + 32u + 40u)   /* epk || AEAD(DMK) */
+#define TKMS_GOV_MAX_GOVERNORS 8u               /* N */
+#define TKMS_GOV_MAX_ANNOUNCEMENTS 8u           /* live announcements */
+#define TKMS_GOV_MAX_DELAY (365u * 24u * 3600u) /* the upgrade time-lock: 1 year */
+#define TKMS_GOV_MAX_SIGS 16u                   /* F_GOV_SIG per request */
+#define TKMS_MIGRATE_CT_BYTES (32u + 32u + 40u) /* epk || AEAD(DMK) */
 
 #endif
