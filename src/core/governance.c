@@ -86,13 +86,11 @@ int tkms_gov_migration_allowed(const tkms_gov *g, const uint8_t m[32], uint64_t 
   const tkms_gov_announcement *a = find_ann(g, m);
   if (a == NULL) {
     snprintf(msg, msg_len,
-             "the successor core %s has not been announced. This production deployment "
-             "(%u-of-%u governors, upgrade delay %llu s) hands its keys only to an announced "
-             "core: while the current core runs, %u governor(s) must run `tkms governance "
-             "announce --measurement %s --account FILE ...`, then the time-lock of %llu s must "
-             "pass",
-             hex, g->threshold, g->n_governors, (unsigned long long)g->delay, g->threshold, hex,
-             (unsigned long long)g->delay);
+             "the successor core %s is not announced: this production deployment (%u-of-%u "
+             "governors) hands its keys only to an announced core. While the current core runs, "
+             "run `tkms governance announce --measurement %s --account FILE ...` with %u "
+             "governors, then wait %llu s",
+             hex, g->threshold, g->n_governors, hex, g->threshold, (unsigned long long)g->delay);
     return TKMS_E_NOT_ANNOUNCED;
   }
   if (now < a->effective_at) {
