@@ -5,8 +5,10 @@
 // key makes before and after a migration is checked with ethers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { start, startExpectFailure, makeTmpDir, ENCLAVE_BIN } from './lib/server.mjs';
+import { start, startExpectFailure, makeTmpDir, ENCLAVE_BIN, TKMS_BIN } from './lib/server.mjs';
 import { Client, EoaSigner, ethers, rand, highSTwin } from './lib/client.mjs';
 import { HEX, expectError, expectStatus, checkSecpSignature } from './lib/checks.mjs';
 import { ENCLAVE_B, requireEnclaveB, announce, cancel } from './lib/governance.mjs';
@@ -213,4 +215,90 @@ test('serve refuses bad governance options', async () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, re);
   }
+});
+
+/** Runs build/tkms against url; resolves to {code, stdout, stderr, json}. */
+function tkms(args, url) {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, TKMS_URL: url };
+    delete env.TKMS_DEPLOYMENT;
+    const p = spawn(TKMS_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 30000);
+    p.on('error', reject);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      let json = null;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        json = null;
+      }
+      resolve({ code, stdout, stderr, json });
+    });
+  });
+}
+
+test('CLI: governance status / announce / cancel with account files and a signature made elsewhere', async (t) => {
+  const dir = makeTmpDir('tkms-gov-cli-');
+  const files = [0, 1].map((i) => path.join(dir, `gov${i}.key`));
+  const addrs = [];
+  for (const f of files) {
+    const r = await tkms(['dev-account', 'new', '--out', f], 'http://127.0.0.1:1');
+    assert.equal(r.code, 0, r.stderr);
+    addrs.push(r.stdout.trim());
+  }
+  const wallet = ethers.Wallet.createRandom(); // a governor signing elsewhere (hardware wallet)
+  const srv = await start({
+    extraArgs: ['--governor', addrs[0], '--governor', addrs[1], '--governor', wallet.address, '--threshold', '2'],
+  });
+  t.after(() => srv.stop());
+  const url = srv.url;
+  let r = await tkms(['governance', 'status'], url);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json.mode, 'production');
+  assert.deepEqual(r.json.governors, [addrs[0], addrs[1], wallet.address].map((a) => a.toLowerCase()));
+
+  const m = rand(32);
+  // one account: the core refuses (quorum), the CLI exits 1 and shows the code
+  r = await tkms(['governance', 'announce', '--measurement', m, '--account', files[0]], url);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout + r.stderr, /governance_quorum/);
+  // one account + a signature by the wallet over the typed data --dry-run printed
+  const rid = rand(32);
+  const deadline = Math.floor(Date.now() / 1000) + 300;
+  r = await tkms(
+    ['governance', 'announce', '--measurement', m, '--account', files[0], '--request-id', rid, '--deadline', String(deadline), '--dry-run'],
+    url,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const td = r.json.typed_data;
+  assert.equal(td.primaryType, 'AnnounceUpgrade');
+  assert.deepEqual(td.message, { measurement: m, requestId: rid, deadline });
+  const types = { ...td.types };
+  delete types.EIP712Domain;
+  // ethers agrees with the CLI: the account's signature recovers to its address
+  assert.equal(ethers.verifyTypedData(td.domain, types, td.message, r.json.body.signatures[0]), ethers.getAddress(addrs[0]));
+  const ext = await wallet.signTypedData(td.domain, types, td.message);
+  r = await tkms(
+    ['governance', 'announce', '--measurement', m, '--account', files[0], '--signature', ext, '--request-id', rid, '--deadline', String(deadline)],
+    url,
+  );
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(r.json.measurement, m);
+  assert.equal(r.json.status, 'effective'); // delay 0
+  r = await tkms(['governance', 'status'], url);
+  assert.deepEqual(r.json.announcements.map((a) => a.measurement), [m]);
+  // --signature without the shared request id is a usage error
+  r = await tkms(['governance', 'cancel', '--measurement', m, '--signature', ext], url);
+  assert.equal(r.code, 2);
+  // cancel with both account files
+  r = await tkms(['governance', 'cancel', '--measurement', m, '--account', files[0], '--account', files[1]], url);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(r.json.status, 'cancelled');
+  r = await tkms(['governance', 'status'], url);
+  assert.deepEqual(r.json.announcements, []);
 });
