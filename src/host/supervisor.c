@@ -512,13 +512,10 @@ static int copy_file(const char *from, const char *to) {
 /* After a successful start: keep this core binary, so a later build can migrate
  * from it, and note its measurement. The copy is untrusted storage like the
  * rest of the data directory: a core started from it is measured anyway. */
-static void keep_core(tkms_core *c) {
-  if (c->migrate_source) return;
-  tkms_core_info info;
-  tkms_core_info_get(c, &info);
+static void keep_core_as(tkms_core *c, const uint8_t measurement[32]) {
   char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX + 8];
-  if (core_path(c, info.measurement, NULL, dir, sizeof dir) != 0 ||
-      core_path(c, info.measurement, "tkms-enclave", path, sizeof path) != 0)
+  if (core_path(c, measurement, NULL, dir, sizeof dir) != 0 ||
+      core_path(c, measurement, "tkms-enclave", path, sizeof path) != 0)
     return;
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   char top[PATH_MAX];
@@ -537,10 +534,17 @@ static void keep_core(tkms_core *c) {
   uint8_t *v = NULL;
   size_t n = 0;
   int have = tkms_store_meta_get(c->store, META_CORE_MEASUREMENT, &v, &n);
-  int same = have == TKMS_STORE_OK && n == 32 && memcmp(v, info.measurement, 32) == 0;
+  int same = have == TKMS_STORE_OK && n == 32 && memcmp(v, measurement, 32) == 0;
   if (have == TKMS_STORE_OK) tkms_store_free(v, n);
-  if (!same && tkms_store_meta_put(c->store, META_CORE_MEASUREMENT, info.measurement, 32) != 0)
+  if (!same && tkms_store_meta_put(c->store, META_CORE_MEASUREMENT, measurement, 32) != 0)
     fprintf(stderr, "tkms: warning: cannot note the core's measurement in the store\n");
+}
+
+static void keep_core(tkms_core *c) {
+  if (c->migrate_source) return;
+  tkms_core_info info;
+  tkms_core_info_get(c, &info);
+  keep_core_as(c, info.measurement);
 }
 
 static tkms_core *core_alloc(const char *enclave, const char *data_dir, const char *platform,
@@ -697,6 +701,10 @@ static int migrate(tkms_core *c, tkms_chan *ch) {
         } else if (r != TKMS_MUT_OK) {
           fprintf(stderr, "tkms: MIGRATE_IMPORT failed: %s\n", resp.body ? resp.body : "?");
           rc = START_REFUSED;
+        } else {
+          /* The stored DMK is B's from now on: B is the current core, even if
+           * loading the records below fails and is retried. */
+          keep_core_as(c, mb);
         }
         tkms_reply_free(&repi);
         tkms_resp_clear(&resp);
