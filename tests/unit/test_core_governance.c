@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "core/governance.h"
+#include "core/records.h"
 #include "test_core_harness.h"
 
 #define DELAY 100u
@@ -238,6 +239,61 @@ static void test_init_validation(void **state) {
     assert_int_equal(h_counter(x, TKMS_COUNTER_PREPARED), 0);
     h_teardown(x);
   }
+}
+
+/* ---- the record layout ------------------------------------------------------- */
+
+static void test_record_layout(void **state) {
+  (void)state;
+  tkms_gov g;
+  memset(&g, 0, sizeof g);
+  g.n_governors = 2;
+  g.threshold = 2;
+  g.delay = 77;
+  memset(g.governors[0], 1, 20);
+  memset(g.governors[1], 2, 20);
+  g.n_ann = 1;
+  memset(g.ann[0].measurement, 3, 32);
+  g.ann[0].accepted_at = 10;
+  g.ann[0].effective_at = 87;
+  tkms_rec *r = tkms_rec_new(TKMS_REC_GOV_SLOTS);
+  r->type = TKMS_REC_GOV;
+  r->id_len = 1;
+  r->id[0] = 'g';
+  r->version = 4;
+  tkms_gov_to_rec(&g, r);
+  uint8_t pt[TKMS_GOVREC_MAX + 1];
+  size_t n = tkms_rec_plain_encode(r, NULL, pt, sizeof pt);
+  /* 1 | 2 | 40 | 2 | 8 | 1 | 48 */
+  assert_int_equal(n, 1 + 1 + 40 + 1 + 8 + 1 + 48);
+  tkms_rec *back = NULL;
+  assert_int_equal(tkms_rec_plain_decode(TKMS_REC_GOV, r->id, 1, 4, pt, n, &back, NULL), 0);
+  tkms_gov g2;
+  tkms_gov_from_rec(back, &g2);
+  assert_memory_equal(&g, &g2, sizeof g);
+  tkms_rec *dup = tkms_rec_dup(back);
+  tkms_gov_from_rec(dup, &g2);
+  assert_memory_equal(&g, &g2, sizeof g);
+  free(dup);
+  free(back);
+  /* threshold above N, a repeated governor, a truncated or padded record: refused */
+  uint8_t bad[sizeof pt];
+  memcpy(bad, pt, n);
+  bad[42] = 3;
+  assert_int_equal(tkms_rec_plain_decode(TKMS_REC_GOV, r->id, 1, 4, bad, n, &back, NULL), -1);
+  memcpy(bad, pt, n);
+  memset(bad + 22, 1, 20);
+  assert_int_equal(tkms_rec_plain_decode(TKMS_REC_GOV, r->id, 1, 4, bad, n, &back, NULL), -1);
+  assert_int_equal(tkms_rec_plain_decode(TKMS_REC_GOV, r->id, 1, 4, pt, n - 1, &back, NULL), -1);
+  memcpy(bad, pt, n);
+  bad[n] = 0;
+  assert_int_equal(tkms_rec_plain_decode(TKMS_REC_GOV, r->id, 1, 4, bad, n + 1, &back, NULL), -1);
+  /* effective before accepted */
+  memcpy(bad, pt, n);
+  bad[n - 1] = 0;
+  bad[n - 2] = 0;
+  assert_int_equal(tkms_rec_plain_decode(TKMS_REC_GOV, r->id, 1, 4, bad, n, &back, NULL), -1);
+  free(r);
 }
 
 /* ---- the time-lock gate (pure) ------------------------------------------------ */
@@ -506,6 +562,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_announce_cancel, setup, teardown),
       cmocka_unit_test(test_init_validation),
       cmocka_unit_test(test_timelock_boundary),
+      cmocka_unit_test(test_record_layout),
       cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
       cmocka_unit_test_setup_teardown(test_export_checks_evidence, setup, teardown),
   };
