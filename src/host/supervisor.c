@@ -401,19 +401,30 @@ static int do_init(tkms_core *c, tkms_chan *ch) {
   return rc;
 }
 
-/* GOV_STATUS into info. */
+/* GOV_STATUS into info. A core built before governance existed does not know
+ * the op (BAD_REQUEST): its deployment counts as a development one. */
 static int gov_status(tkms_chan *ch, tkms_core_info *info) {
   tkms_fw w;
   tkms_reply rep;
   if (tkms_fw_init(&w, TKMS_OP_GOV_STATUS, 0, 0) != 0) return START_RETRY;
-  int rc = startup_call(ch, &w, &rep, "GOV_STATUS");
+  if (tkms_fw_finish(&w) != 0) {
+    tkms_fw_free(&w);
+    return START_RETRY;
+  }
+  int r = tkms_core_call(ch, &w, &rep);
   tkms_fw_free(&w);
-  if (rc != START_OK) return rc;
+  if (r != 0) {
+    fprintf(stderr, "tkms: GOV_STATUS: the core stopped answering\n");
+    return START_RETRY;
+  }
+  int rc = START_OK;
   uint32_t mode = 0, m = 0;
   uint64_t delay = 0;
-  if (tkms_frame_get_u32(&rep.f, TKMS_F_GOV_MODE, &mode) != 0 ||
-      tkms_frame_get_u32(&rep.f, TKMS_F_GOV_THRESHOLD, &m) != 0 ||
-      tkms_frame_get_u64(&rep.f, TKMS_F_GOV_DELAY, &delay) != 0) {
+  if (rep.f.status == TKMS_E_BAD_REQUEST) {
+    info->gov_mode = TKMS_GOV_MODE_LEGACY; /* an older core */
+  } else if (rep.f.status != TKMS_OK || tkms_frame_get_u32(&rep.f, TKMS_F_GOV_MODE, &mode) != 0 ||
+             tkms_frame_get_u32(&rep.f, TKMS_F_GOV_THRESHOLD, &m) != 0 ||
+             tkms_frame_get_u64(&rep.f, TKMS_F_GOV_DELAY, &delay) != 0) {
     fprintf(stderr, "tkms: GOV_STATUS: the core's answer lacks required fields\n");
     rc = START_REFUSED;
   } else {
@@ -619,6 +630,15 @@ static int migrate(tkms_core *c, tkms_chan *ch) {
   if (rc == START_OK) {
     tkms_chan_lock(cha);
     rc = do_load(a, cha);
+    if (rc != START_OK) {
+      /* Retrying would not help: the kept core cannot serve as a source. */
+      fprintf(stderr,
+              "tkms: the previous core %s could not load the deployment to hand it over (a "
+              "core built before migration existed cannot; its copy may also be damaged). "
+              "Start it as the current core (--enclave %s) or restore the data directory\n",
+              ha, a_path);
+      rc = START_REFUSED;
+    }
     if (rc == START_OK) {
       /* A: a fresh nonce; B: its key and evidence binding it. */
       rc = tkms_fw_init(&w, TKMS_OP_MIGRATE_NONCE, 0, 0) == 0 ? START_OK : START_RETRY;
