@@ -9,7 +9,8 @@
  *    (a human sentence without secrets) and nothing else.
  *
  * Mutations (INIT, KEY_CREATE, KEY_ROTATE, KEY_DESTROY, SESSION_OPEN,
- * SESSION_REVOKE, GOV_ANNOUNCE, GOV_CANCEL, MIGRATE_IMPORT) are two-phase, because "acknowledged means durable":
+ * SESSION_REVOKE, GOV_ANNOUNCE, GOV_CANCEL, MIGRATE_IMPORT) are two-phase, because "acknowledged
+ * means durable":
  *   1. host -> core: the op.  The core checks authorisation, computes the new
  *      state, seals it, advances the platform's *prepared* counter P durably,
  *      stamps the new manifest with that P (so every manifest ever issued has
