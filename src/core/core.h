@@ -31,7 +31,10 @@ typedef struct tkms_tx tkms_tx;
 
 typedef struct tkms_core {
   tkms_platform plat;
-  int init_allowed; /* started with --init: INIT may create a deployment */
+  int init_allowed;      /* started with --init: INIT may create a deployment */
+  int migrate_source;    /* started with --migrate-source: loads the state read-only
+                            (counters are not advanced) to hand it to a successor */
+  const char *build_tag; /* "" or the TKMS_BUILD_TAG this binary was built with */
   unsigned busy_ms;
   uint32_t max_nonces; /* live request ids kept for replay protection (TKMS_MAX_NONCES) */
 
@@ -51,6 +54,12 @@ typedef struct tkms_core {
   uint64_t next_txid;
   size_t prune_cursor; /* where the next sweep for expired records starts */
   tkms_clock clock;    /* trusted time (clock.h); its own mutex */
+
+  /* migration (governance.c), under the mutation lock */
+  uint8_t mig_nonce[32]; /* current core: the nonce the successor's evidence binds */
+  int has_mig_nonce;
+  uint8_t *mig_sk; /* successor: ephemeral X25519 secret (sodium_malloc) or NULL */
+  uint8_t mig_pk[32];
 } tkms_core;
 
 /* One per socket (worker thread). */

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/authz.h"
+#include "core/governance.h"
 #include "core/op.h"
 #include "core/sessions.h"
 #include "core/txn.h"
@@ -23,6 +24,7 @@ enum {
   AUTH = TKMS_EC_AUTH,
   MUT = TKMS_EC_MUTATES | TKMS_EC_EXCLUSIVE,
   EXCL = TKMS_EC_EXCLUSIVE,
+  TIME = TKMS_EC_TIME,
 };
 
 /* The table. A session can be granted only the scopes create/sign/rotate/destroy;
@@ -48,6 +50,15 @@ static const tkms_ecall ecalls[] = {
   /* trusted time: host-only, like the lifecycle ops; clock.c decides everything */
   {TKMS_OP_TIME_REQUEST,     RDY,                 -1,                     0,                  NULL,                     tkms_time_request},
   {TKMS_OP_TIME_RESPONSE,    RDY,                 -1,                     0,                  NULL,                     tkms_time_response},
+  /* Governance requests carry M-of-N governor signatures, checked (with replay)
+     by their handlers in governance.c, not by the single-signer authz stage. */
+  {TKMS_OP_GOV_ANNOUNCE,     RDY | MUT | TIME,    -1,                     0,                  NULL,                     tkms_gov_announce},
+  {TKMS_OP_GOV_CANCEL,       RDY | MUT | TIME,    -1,                     0,                  NULL,                     tkms_gov_cancel},
+  {TKMS_OP_GOV_STATUS,       RDY,                 -1,                     0,                  NULL,                     tkms_gov_status},
+  {TKMS_OP_MIGRATE_NONCE,    LC | RDY | EXCL,     -1,                     0,                  NULL,                     tkms_migrate_nonce},
+  {TKMS_OP_MIGRATE_OFFER,    LC | EXCL,           -1,                     0,                  NULL,                     tkms_migrate_offer},
+  {TKMS_OP_MIGRATE_EXPORT,   LC|RDY|EXCL|TIME,    -1,                     0,                  NULL,                     tkms_migrate_export},
+  {TKMS_OP_MIGRATE_IMPORT,   LC | EXCL,           -1,                     0,                  NULL,                     tkms_migrate_import},
 };
 // clang-format on
 
@@ -141,12 +152,12 @@ static int run(tkms_op *op, const tkms_ecall *ec) {
   } else {
     pthread_rwlock_rdlock(&c->lock);
   }
-  /* Ops that carry a signed request check deadlines and stamp times: without
-   * trusted time (clock.h) they are refused, retryably. */
+  /* Ops that carry a signed request check deadlines and stamp times, and TIME ops
+   * judge time-locks: without trusted time (clock.h) they are refused, retryably. */
   int tr = tkms_clock_now(c, &op->now, &op->time_source), st;
   if (tr < 0)
     st = tkms_op_fail(op, TKMS_E_INTERNAL, "the platform clock failed");
-  else if (tr > 0 && (ec->flags & TKMS_EC_AUTH) && c->state == TKMS_STATE_READY)
+  else if (tr > 0 && (ec->flags & (TKMS_EC_AUTH | TKMS_EC_TIME)) && c->state == TKMS_STATE_READY)
     st = tkms_op_fail(op, TKMS_E_TIME_UNAVAILABLE,
                       "the core has no trusted time yet: no quorum of its Roughtime servers "
                       "has answered (the host relays their UDP replies); retry");

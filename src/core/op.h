@@ -67,6 +67,8 @@ enum {
   TKMS_EC_AUTH = 1u << 2,      /* carries a signed request: authz runs before the handler */
   TKMS_EC_MUTATES = 1u << 3,   /* two-phase: prepare here, COMMIT/ABORT later */
   TKMS_EC_EXCLUSIVE = 1u << 4, /* holds the mutation lock while it runs */
+  TKMS_EC_TIME = 1u << 5,      /* decides by the core's time (time-locks) without being a
+                                  TKMS_EC_AUTH op: refused, like those, without trusted time */
 };
 
 typedef struct {

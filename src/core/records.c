@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/governance.h"
 #include "core/keys.h"
 #include "core/principal.h"
 #include "core/sessions.h"
@@ -19,6 +20,8 @@ static size_t id_len_for(uint8_t type) {
       return TKMS_REQUEST_ID_BYTES;
     case TKMS_REC_TIME:
       return 1;
+    case TKMS_REC_GOV:
+      return TKMS_GOV_REC_ID_LEN;
     default:
       return 0;
   }
@@ -131,6 +134,22 @@ size_t tkms_rec_plain_encode(const tkms_rec *r, const uint8_t *secret, uint8_t *
       b.len += k;
       break;
     }
+    case TKMS_REC_GOV: {
+      tkms_gov g;
+      tkms_gov_from_rec(r, &g);
+      if (tkms_gov_valid(&g) != 0) return 0;
+      put_u8(&b, g.n_governors);
+      for (unsigned i = 0; i < g.n_governors; i++) put(&b, g.governors[i], 20);
+      put_u8(&b, g.threshold);
+      put_u64(&b, g.delay);
+      put_u8(&b, g.n_ann);
+      for (unsigned i = 0; i < g.n_ann; i++) {
+        put(&b, g.ann[i].measurement, 32);
+        put_u64(&b, g.ann[i].accepted_at);
+        put_u64(&b, g.ann[i].effective_at);
+      }
+      break;
+    }
     default:
       return 0;
   }
@@ -198,7 +217,7 @@ int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32
     n_keys = get_u8(&peek);
     if (peek.err || n_keys > TKMS_MAX_SCOPE_KEYS) return -1;
   }
-  tkms_rec *r = tkms_rec_new(n_keys);
+  tkms_rec *r = tkms_rec_new(type == TKMS_REC_GOV ? TKMS_REC_GOV_SLOTS : n_keys);
   if (r == NULL) return -1;
   r->type = type;
   r->id_len = (uint8_t)id_len;
@@ -237,6 +256,31 @@ int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32
     case TKMS_REC_NONCE:
       r->u.nonce.deadline = get_u64(&b);
       break;
+    case TKMS_REC_GOV: {
+      tkms_gov g;
+      memset(&g, 0, sizeof g);
+      g.n_governors = get_u8(&b);
+      if (g.n_governors > TKMS_GOV_MAX_GOVERNORS) b.err = 1;
+      for (unsigned i = 0; !b.err && i < g.n_governors; i++) {
+        const uint8_t *a = take(&b, 20);
+        if (a != NULL) memcpy(g.governors[i], a, 20);
+      }
+      g.threshold = get_u8(&b);
+      g.delay = get_u64(&b);
+      g.n_ann = get_u8(&b);
+      if (g.n_ann > TKMS_GOV_MAX_ANNOUNCEMENTS) b.err = 1;
+      for (unsigned i = 0; !b.err && i < g.n_ann; i++) {
+        const uint8_t *m = take(&b, 32);
+        if (m != NULL) memcpy(g.ann[i].measurement, m, 32);
+        g.ann[i].accepted_at = get_u64(&b);
+        g.ann[i].effective_at = get_u64(&b);
+      }
+      if (b.err || tkms_gov_valid(&g) != 0)
+        b.err = 1;
+      else
+        tkms_gov_to_rec(&g, r);
+      break;
+    }
     default:
       b.err = 1;
   }

@@ -39,6 +39,12 @@ static const tkms_status_map table[TKMS_E__COUNT] = {
     [TKMS_E_EXISTS] = {409, "key_exists"},
     [TKMS_E_TIME_UNAVAILABLE] = {503, "time_unavailable"},
     [TKMS_E_TIME_NO_QUORUM] = {503, "time_no_quorum"},
+    [TKMS_E_GOV_QUORUM] = {403, "governance_quorum"},
+    [TKMS_E_TIMELOCK] = {403, "timelock_pending"},
+    [TKMS_E_NOT_ANNOUNCED] = {403, "upgrade_not_announced"},
+    [TKMS_E_NOT_GOVERNED] = {409, "no_governance"},
+    [TKMS_E_MIGRATION] = {403, "migration_refused"},
+    [TKMS_E_ALREADY_ANNOUNCED] = {409, "already_announced"},
 };
 
 static const tkms_status_map internal = {500, "internal"};

@@ -134,6 +134,25 @@ int tkms_route_match(const char *method, const char *path, tkms_route *r, const 
     *allow = "POST";
     return TKMS_ROUTE_BAD_METHOD;
   }
+  if (seg_is(&s[0], "governance") && n <= 2) {
+    /* /v1/governance, /v1/governance/{announce,cancel} (routes_gov.c) */
+    if (n == 1) {
+      r->id = TKMS_R_GOVERNANCE;
+      if (get) return TKMS_ROUTE_FOUND;
+      *allow = "GET, HEAD";
+      return TKMS_ROUTE_BAD_METHOD;
+    }
+    if (seg_is(&s[1], "announce"))
+      r->id = TKMS_R_GOV_ANNOUNCE;
+    else if (seg_is(&s[1], "cancel"))
+      r->id = TKMS_R_GOV_CANCEL;
+    else
+      return TKMS_ROUTE_NOT_FOUND;
+    r->takes_body = 1;
+    if (post) return TKMS_ROUTE_FOUND;
+    *allow = "POST";
+    return TKMS_ROUTE_BAD_METHOD;
+  }
   if (seg_is(&s[0], "sessions") && n <= 2) {
     r->takes_body = 1;
     if (n == 1) {
@@ -392,6 +411,22 @@ static void route_health(tkms_req *req, tkms_resp *resp) {
     time_obj = NULL;
   }
   json_decref(time_obj);
+  tkms_core_info info;
+  tkms_core_info_get(h->core, &info);
+  if (o != NULL) {
+    int prod = info.gov_mode == TKMS_GOV_MODE_PRODUCTION;
+    json_object_set_new(o, "deployment_mode", json_string(prod ? "production" : "development"));
+    json_object_set_new(
+        o, "governance",
+        json_pack("{s:s, s:I, s:I, s:I}", "mode", prod ? "production" : "development", "governors",
+                  (json_int_t)info.n_governors, "threshold", (json_int_t)info.threshold,
+                  "upgrade_delay", (json_int_t)info.upgrade_delay));
+    if (!prod)
+      json_object_set_new(o, "deployment_warning",
+                          json_string("DEVELOPMENT DEPLOYMENT: no governors and no upgrade "
+                                      "delay; any rebuilt core takes over these keys at the next "
+                                      "start without announcement. Not for production."));
+  }
   if (o != NULL && has_dep)
     json_object_set_new(o, "deployment",
                         json_pack("{s:o, s:o}", "salt", tkms_json_hexstr(salt, sizeof salt),
@@ -534,6 +569,15 @@ void tkms_route_run(tkms_req *req, tkms_resp *resp) {
       return;
     case TKMS_R_AVS_VERIFY:
       tkms_route_avs_verify(req, resp);
+      return;
+    case TKMS_R_GOVERNANCE:
+      tkms_route_governance(req, resp);
+      return;
+    case TKMS_R_GOV_ANNOUNCE:
+      tkms_route_governance_announce(req, resp);
+      return;
+    case TKMS_R_GOV_CANCEL:
+      tkms_route_governance_cancel(req, resp);
       return;
   }
   tkms_resp_error(resp, 404, "not_found", "no such route");

@@ -163,22 +163,35 @@ static long long now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Where a round's two calls go: any free channel of a running core, or one
+ * channel the caller already holds (a migration source core). */
+typedef struct {
+  tkms_core *core;
+  tkms_chan *held;
+} target;
+
 /* One call to the core. Returns 0 with rep (any status), -1 if unavailable. */
-static int call(tkms_core *c, tkms_fw *w, tkms_reply *rep) {
+static int call(const target *t, tkms_fw *w, tkms_reply *rep) {
+  if (tkms_fw_finish(w) != 0) return -1;
+  if (t->held != NULL) return tkms_core_call(t->held, w, rep);
   tkms_chan *ch;
-  if (tkms_fw_finish(w) != 0 || tkms_core_acquire(c, &ch) != 0) return -1;
+  if (tkms_core_acquire(t->core, &ch) != 0) return -1;
   int r = tkms_core_call(ch, w, rep);
   tkms_core_release(ch);
   return r;
 }
 
-enum { ROUND_OK = 0, ROUND_FAILED = 1, ROUND_UNCONFIGURED = 2 };
+enum {
+  ROUND_OK = TKMS_RT_ROUND_OK,
+  ROUND_FAILED = TKMS_RT_ROUND_FAILED,
+  ROUND_UNCONFIGURED = TKMS_RT_ROUND_UNCONFIGURED
+};
 
-static int round_once(tkms_time_relay *r) {
+static int round_on(const target *t) {
   tkms_fw w;
   tkms_reply rep;
   if (tkms_fw_init(&w, TKMS_OP_TIME_REQUEST, 0, 0) != 0) return ROUND_FAILED;
-  int cr = call(r->core, &w, &rep);
+  int cr = call(t, &w, &rep);
   tkms_fw_free(&w);
   if (cr != 0) return ROUND_FAILED;
   if (rep.f.status != TKMS_OK) {
@@ -256,17 +269,17 @@ static int round_once(tkms_time_relay *r) {
     free(got[i]);
     replies++;
   }
-  cr = call(r->core, &w, &rep);
+  cr = call(t, &w, &rep);
   tkms_fw_free(&w);
   if (cr != 0) return ROUND_FAILED;
   int ok = rep.f.status == TKMS_OK;
   if (ok) {
     uint8_t q[16];
-    uint64_t t = 0;
+    uint64_t when = 0;
     if (tkms_frame_get_fixed(&rep.f, TKMS_F_RT_QUORUM, q, sizeof q) == 0 &&
-        tkms_frame_get_u64(&rep.f, TKMS_F_TIME, &t) == 0)
+        tkms_frame_get_u64(&rep.f, TKMS_F_TIME, &when) == 0)
       fprintf(stderr, "tkms: roughtime: %u replies; the core accepted a quorum of %u (time %llu)\n",
-              replies, tkms_be32_get(q + 8), (unsigned long long)t);
+              replies, tkms_be32_get(q + 8), (unsigned long long)when);
   } else {
     char msg[300];
     tkms_reply_errmsg(&rep, msg, sizeof msg);
@@ -276,13 +289,24 @@ static int round_once(tkms_time_relay *r) {
   return ok ? ROUND_OK : ROUND_FAILED;
 }
 
+static int round_once(tkms_time_relay *r) {
+  target t = {r->core, NULL};
+  return round_on(&t);
+}
+
+int tkms_time_round_held(tkms_chan *ch) {
+  target t = {NULL, ch};
+  return round_on(&t);
+}
+
 /* 1 if the core says its time comes from a Roughtime quorum. */
 static int core_trusted(tkms_time_relay *r) {
   tkms_fw w;
   tkms_reply rep;
   uint32_t t = 0;
+  target tg = {r->core, NULL};
   if (tkms_fw_init(&w, TKMS_OP_STATUS, 0, 0) != 0) return 0;
-  int cr = call(r->core, &w, &rep);
+  int cr = call(&tg, &w, &rep);
   tkms_fw_free(&w);
   if (cr != 0) return 0;
   if (rep.f.status != TKMS_OK || tkms_frame_get_u32(&rep.f, TKMS_F_RT_TRUSTED, &t) != 0) t = 0;

@@ -24,4 +24,10 @@ int tkms_rt_config_load(const char *path, int insecure, uint8_t *out, size_t cap
  * quorum, then every interval_s seconds. Returns 0 or -1. */
 int tkms_time_relay_start(tkms_core *core, unsigned interval_s, tkms_time_relay **out);
 void tkms_time_relay_stop(tkms_time_relay *r);
+
+enum { TKMS_RT_ROUND_OK = 0, TKMS_RT_ROUND_FAILED = 1, TKMS_RT_ROUND_UNCONFIGURED = 2 };
+/* One Roughtime round (TIME_REQUEST, UDP, TIME_RESPONSE) over a channel the
+ * caller holds locked: used for a migration source core, which judges the
+ * upgrade time-lock by its own clock. Returns TKMS_RT_ROUND_*. */
+int tkms_time_round_held(tkms_chan *ch);
 #endif

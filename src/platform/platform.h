@@ -28,6 +28,9 @@ typedef struct {
   int init;             /* 1: the host's store is empty; missing state may be created */
   const char *exe_path; /* the core binary to measure; NULL = /proc/self/exe.
                            Tests point it at another file to get another measurement. */
+  int counter_readonly; /* 1: open the counters for reading only, without the
+                           exclusive lock (sim): a migration source beside the
+                           successor core that holds them. counter_advance fails. */
   int allow_incomplete; /* 1: open a platform that lacks a part the core needs
                           (sgx: counters; tdx, snp: counters and the seal key);
                           the missing functions then fail. The core never sets it:

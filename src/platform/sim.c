@@ -60,6 +60,7 @@ typedef struct {
 
 typedef struct {
   int counter_fd; /* opened before the sandbox, kept open, flock'ed */
+  int counter_readonly;
   pthread_mutex_t counter_lock;
   uint8_t measurement[32];
   uint8_t attest_pk[crypto_sign_PUBLICKEYBYTES];
@@ -222,9 +223,10 @@ static int open_counter(const tkms_platform_cfg *cfg, int *out, char *err, size_
     set_err(err, en, "data directory path too long: %s", cfg->data_dir);
     return -1;
   }
-  int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  int ro = cfg->counter_readonly;
+  int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_CLOEXEC);
   int created = 0;
-  if (fd < 0 && errno == ENOENT && cfg->init) {
+  if (fd < 0 && errno == ENOENT && cfg->init && !ro) {
     fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     created = 1;
   } else if (fd < 0 && errno == ENOENT) {
@@ -238,8 +240,9 @@ static int open_counter(const tkms_platform_cfg *cfg, int *out, char *err, size_
     set_err(err, en, "cannot open %s: %s", path, strerror(errno));
     return -1;
   }
-  /* One core per data directory: two would race on the counter. */
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  /* One core per data directory: two would race on the counter. A read-only
+   * reader (a migration source) does not lock: the successor holds the lock. */
+  if (!ro && flock(fd, LOCK_EX | LOCK_NB) != 0) {
     close(fd);
     set_err(err, en, "%s is locked: another tkms-enclave uses this data directory", path);
     return -1;
@@ -311,6 +314,7 @@ static int sim_open(const tkms_platform_cfg *cfg, void **out, char *err, size_t 
   }
   if (load_root(cfg, root, err, en) != 0) goto fail;
   if (open_counter(cfg, &c->counter_fd, err, en) != 0) goto fail;
+  c->counter_readonly = cfg->counter_readonly;
   if (tkms_sim_derive_seal_key(root, c->measurement, c->sec->seal_key) != 0 ||
       tkms_hkdf_sha256((const uint8_t *)SEAL_SALT, strlen(SEAL_SALT), root, 32,
                        (const uint8_t *)ATTEST_INFO, strlen(ATTEST_INFO), seed, 32) != 0 ||
@@ -377,7 +381,7 @@ static int sim_counter_advance(void *vctx, unsigned idx, uint64_t new_value) {
   sim_ctx *c = vctx;
   uint64_t cur;
   int r = -1;
-  if (idx >= TKMS_COUNTERS) return -1;
+  if (idx >= TKMS_COUNTERS || c->counter_readonly) return -1;
   pthread_mutex_lock(&c->counter_lock);
   /* Monotonic: never backwards, never the same value twice. */
   if (counter_load(c->counter_fd, idx, &cur) == 0 && new_value > cur)

@@ -56,7 +56,8 @@ function oracle(env = {}, bin = ENCLAVE_BIN) {
     if (m) files.add(fs.realpathSync(m[1]));
   }
   assert.ok(files.size >= 2, `ldd listed too little: ${r.stdout}`);
-  const lines = [`core\t${path.basename(bin)}\t${sha256File(bin)}`];
+  // the executable's line names it tkms-enclave whatever the file is called
+  const lines = [`core\ttkms-enclave\t${sha256File(bin)}`];
   for (const f of files) lines.push(`lib\t${path.basename(f)}\t${sha256File(f)}`);
   lines.sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b))));
   const manifest = 'tkms-core-manifest v1\n' + lines.map((l) => l + '\n').join('');
@@ -96,6 +97,11 @@ test('the measurement is SHA-256 of a manifest of the core binary and every libr
   fs.copyFileSync(ENCLAVE_BIN, moved);
   fs.chmodSync(moved, 0o755);
   assert.equal(measure({}, moved).measurement, a.measurement, 'installed elsewhere: same measurement');
+  // renamed (the copy an upgrade keeps, a test build's name): the same software
+  const renamed = path.join(dir, 'kept-core-copy');
+  fs.copyFileSync(ENCLAVE_BIN, renamed);
+  fs.chmodSync(renamed, 0o755);
+  assert.equal(measure({}, renamed).measurement, a.measurement, 'renamed: same measurement');
 });
 
 test('a byte-modified library found through LD_LIBRARY_PATH changes the measurement and is named', () => {

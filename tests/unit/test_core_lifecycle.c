@@ -90,7 +90,14 @@ static void test_init_and_status(void **state) {
   h_fixed(e, TKMS_F_IDENTITY, id, 20);
   assert_int_equal(tkms_frame_count(&e->rf, TKMS_F_DMK), 1);
   assert_int_equal(tkms_frame_count(&e->rf, TKMS_F_MANIFEST), 1);
-  assert_int_equal(tkms_frame_count(&e->rf, TKMS_F_PUT), 0);
+  /* the one record of a genesis: the governance record (none given: development) */
+  assert_int_equal(tkms_frame_count(&e->rf, TKMS_F_PUT), 1);
+  {
+    const uint8_t *put;
+    size_t put_len;
+    assert_int_equal(tkms_frame_get(&e->rf, TKMS_F_PUT, &put, &put_len), 0);
+    assert_int_equal(put[0], TKMS_REC_GOV);
+  }
   h_commit(e);
   h_read_deployment(e);
   assert_int_equal(h_u32(e, TKMS_F_STATE), TKMS_STATE_READY);
