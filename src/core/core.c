@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/attested.h"
 #include "core/txn.h"
 #include "crypto/sethash.h"
 
@@ -29,7 +30,10 @@ int tkms_core_new(const tkms_platform *plat, int init_allowed, tkms_core **out) 
   pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
   bad |= pthread_mutex_init(&c->mutation, &ma) != 0;
   pthread_mutexattr_destroy(&ma);
-  if (bad || tkms_index_init(&c->index) != 0 || tkms_sethash_init(&c->set) != 0) {
+  c->challenges = tkms_challenges_new();
+  if (bad || c->challenges == NULL || tkms_index_init(&c->index) != 0 ||
+      tkms_sethash_init(&c->set) != 0) {
+    tkms_challenges_free(c->challenges);
     tkms_index_free(&c->index);
     free(c);
     return -1;
@@ -42,6 +46,7 @@ int tkms_core_new(const tkms_platform *plat, int init_allowed, tkms_core **out) 
 void tkms_core_free(tkms_core *c) {
   if (c == NULL) return;
   tkms_index_free(&c->index);
+  tkms_challenges_free(c->challenges);
   tkms_secrets_free(c->sec);
   pthread_rwlock_destroy(&c->lock);
   pthread_mutex_destroy(&c->mutation);

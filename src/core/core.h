@@ -49,6 +49,11 @@ typedef struct tkms_core {
   uint32_t n_records; /* live records */
   uint64_t next_txid;
   size_t prune_cursor; /* where the next sweep for expired records starts */
+
+  /* Attested sessions (attested.h). */
+  int has_test_root;     /* sim only: a DCAP test root is trusted besides Intel's */
+  uint8_t test_root[65]; /* its uncompressed P-256 key */
+  struct tkms_challenges *challenges;
 } tkms_core;
 
 /* One per socket (worker thread). */

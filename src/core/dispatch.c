@@ -45,6 +45,9 @@ static const tkms_ecall ecalls[] = {
   {TKMS_OP_SESSION_REVOKE,   RDY | AUTH | MUT,    TKMS_RT_REVOKE_SESSION, TKMS_SCOPE_SELF,    tkms_session_revoke_parse, tkms_session_revoke},
   {TKMS_OP_ATTEST,           RDY,                 -1,                     0,                  NULL,                     tkms_attest},
   {TKMS_OP_BN254_VERIFY,     RDY,                 -1,                     0,                  NULL,                     tkms_bn254_verify},
+  /* attested sessions: the evidence authorises, not a signature (attested.h) */
+  {TKMS_OP_ATTEST_CHALLENGE, RDY,                 -1,                     0,                  NULL,                     tkms_attest_challenge},
+  {TKMS_OP_SESSION_OPEN_ATTESTED, RDY | MUT,      -1,                     0,                  tkms_session_open_attested_parse, tkms_session_open_attested},
 };
 // clang-format on
 

@@ -39,6 +39,15 @@ typedef struct tkms_rec {
       uint8_t ops; /* TKMS_SCOPE_* bits */
       uint64_t expiry;
       uint8_t n_keys; /* 0 = all the owner's keys */
+      /* Attested sessions (owner = "measurement:<tee>:0x<hex>"): the claims
+       * the evidence proved when the session was opened (attested.h). */
+      uint8_t attested;
+      uint8_t tee; /* TKMS_ATTEST_* */
+      uint8_t mlen;
+      uint8_t meas[48];
+      uint16_t svn;
+      uint8_t tcb_status; /* TKMS_TCB_* */
+      uint64_t verified_at;
     } session;
     struct {
       uint64_t deadline;

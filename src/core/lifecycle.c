@@ -27,6 +27,7 @@ int tkms_lc_status(tkms_op *op) {
   tkms_fw_u32(op->resp, TKMS_F_STATE, (uint32_t)c->state);
   tkms_fw_u64(op->resp, TKMS_F_COUNTER, ctr);
   tkms_fw_str(op->resp, TKMS_F_CORE_VERSION, TKMS_CORE_VERSION);
+  if (c->has_test_root) tkms_fw_u32(op->resp, TKMS_F_ATT_TEST_ROOT, 1u);
   if (c->sec != NULL) {
     tkms_fw_bytes(op->resp, TKMS_F_DEPLOY_SALT, c->dep.salt, sizeof c->dep.salt);
     tkms_fw_bytes(op->resp, TKMS_F_IDENTITY, c->dep.identity, sizeof c->dep.identity);

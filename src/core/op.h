@@ -77,6 +77,10 @@ typedef struct {
   int (*handler)(tkms_op *op);
 } tkms_ecall;
 
+/* attested_use.c: at a sign, an attested session's claims must match the key's
+ * policy in force, and a require_attestation key refuses everyone else. */
+int tkms_attested_gate(tkms_op *op, const tkms_ecall *ec);
+
 /* Handlers, one file per group. */
 int tkms_key_create_parse(tkms_op *op);
 int tkms_key_create(tkms_op *op);
@@ -95,5 +99,8 @@ int tkms_lc_load_dmk(tkms_op *op);
 int tkms_lc_load_records(tkms_op *op);
 int tkms_lc_load_end(tkms_op *op);
 int tkms_attest(tkms_op *op);
+int tkms_attest_challenge(tkms_op *op);
+int tkms_session_open_attested_parse(tkms_op *op);
+int tkms_session_open_attested(tkms_op *op);
 int tkms_bn254_verify(tkms_op *op);
 #endif

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attest/attest.h"
+#include "core/attested.h"
 #include "core/keys.h"
 #include "core/principal.h"
 #include "core/sessions.h"
@@ -99,7 +101,8 @@ static void put_str(wbuf *b, const char *s) {
 
 size_t tkms_rec_plain_encode(const tkms_rec *r, const uint8_t *secret, uint8_t *out, size_t cap) {
   wbuf b = {out, 0, cap, 0};
-  put_u8(&b, TKMS_REC_FORMAT);
+  int attested = r->type == TKMS_REC_SESSION && r->u.session.attested;
+  put_u8(&b, attested ? TKMS_SESSREC_FORMAT_ATTESTED : TKMS_REC_FORMAT);
   switch (r->type) {
     case TKMS_REC_KEY:
       if (secret == NULL) return 0;
@@ -118,6 +121,16 @@ size_t tkms_rec_plain_encode(const tkms_rec *r, const uint8_t *secret, uint8_t *
       put_u64(&b, r->u.session.expiry);
       put_u8(&b, r->u.session.n_keys);
       put(&b, r->scope_keys, 16u * r->u.session.n_keys);
+      if (attested) {
+        if (r->u.session.mlen > sizeof r->u.session.meas) return 0;
+        put_u8(&b, r->u.session.tee);
+        put_u8(&b, r->u.session.mlen);
+        put(&b, r->u.session.meas, r->u.session.mlen);
+        put_u8(&b, (uint8_t)(r->u.session.svn >> 8));
+        put_u8(&b, (uint8_t)r->u.session.svn);
+        put_u8(&b, r->u.session.tcb_status);
+        put_u64(&b, r->u.session.verified_at);
+      }
       break;
     case TKMS_REC_NONCE:
       put_u64(&b, r->u.nonce.deadline);
@@ -171,10 +184,25 @@ static void get_principal(rbuf *b, char out[TKMS_MAX_PRINCIPAL + 1]) {
   if (tkms_principal_parse(out, &pr) != 0) b->err = 1;
 }
 
+/* A measurement principal: length-prefixed; its form is checked by the caller
+ * against the record's tee and measurement. */
+static void get_measurement_principal(rbuf *b, char out[TKMS_MAX_PRINCIPAL + 1]) {
+  uint8_t n = get_u8(b);
+  const uint8_t *s = take(b, n);
+  if (s == NULL || n == 0 || n > TKMS_MAX_PRINCIPAL) {
+    b->err = 1;
+    return;
+  }
+  memcpy(out, s, n);
+  out[n] = '\0';
+}
+
 int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32_t version,
                           const uint8_t *pt, size_t n, tkms_rec **out, const uint8_t **secret) {
   rbuf b = {pt, n, 0};
-  if (id_len != id_len_for(type) || get_u8(&b) != TKMS_REC_FORMAT) return -1;
+  uint8_t format = get_u8(&b);
+  int attested = type == TKMS_REC_SESSION && format == TKMS_SESSREC_FORMAT_ATTESTED;
+  if (id_len != id_len_for(type) || (format != TKMS_REC_FORMAT && !attested)) return -1;
   size_t n_keys = 0;
   if (type == TKMS_REC_SESSION) {
     /* The key count sits after two variable-length strings: find it first so the
@@ -209,7 +237,10 @@ int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32
       break;
     }
     case TKMS_REC_SESSION: {
-      get_principal(&b, r->u.session.owner);
+      if (attested)
+        get_measurement_principal(&b, r->u.session.owner);
+      else
+        get_principal(&b, r->u.session.owner);
       get_principal(&b, r->u.session.session_key);
       r->u.session.ops = get_u8(&b);
       r->u.session.expiry = get_u64(&b);
@@ -219,6 +250,24 @@ int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32
         b.err = 1;
       else if (n_keys > 0)
         memcpy(r->scope_keys, keys, 16u * n_keys);
+      if (attested) {
+        r->u.session.attested = 1;
+        r->u.session.tee = get_u8(&b);
+        r->u.session.mlen = get_u8(&b);
+        const uint8_t *m = take(&b, r->u.session.mlen);
+        uint8_t hi = get_u8(&b), lo = get_u8(&b);
+        r->u.session.svn = (uint16_t)(hi << 8 | lo);
+        r->u.session.tcb_status = get_u8(&b);
+        r->u.session.verified_at = get_u64(&b);
+        char want[TKMS_MAX_PRINCIPAL + 1];
+        if (b.err || m == NULL || r->u.session.ops != TKMS_SCOPE_SIGN ||
+            r->u.session.tcb_status >= TKMS_TCB__COUNT ||
+            tkms_measurement_principal(r->u.session.tee, m, r->u.session.mlen, want) != 0 ||
+            strcmp(want, r->u.session.owner) != 0)
+          b.err = 1;
+        else
+          memcpy(r->u.session.meas, m, r->u.session.mlen);
+      }
       break;
     }
     case TKMS_REC_NONCE:

@@ -13,6 +13,12 @@
  *              decode unchanged.
  *   session  1 | u8 n | owner[n] | u8 m | session_key[m] | u8 ops | u64 expiry
  *              | u8 k | key_id[16] * k
+ *            attested sessions (format 2; format 1 sessions still decode):
+ *            2 | u8 n | owner[n] | u8 m | session_key[m] | u8 ops | u64 expiry
+ *              | u8 k | key_id[16] * k | u8 tee | u8 mlen | measurement[mlen]
+ *              | u16 svn | u8 tcb_status | u64 verified_at
+ *              owner is "measurement:<tee>:0x<hex of measurement>", checked
+ *              against tee and measurement; ops is sign only.
  *   nonce    1 | u64 deadline
  * Decoders check every length against the buffer and every value against its
  * domain, and never trust the host: these bytes come from opened (authenticated)
@@ -27,8 +33,10 @@
 
 #define TKMS_REC_FORMAT 1u
 #define TKMS_KEYREC_MAX (1u + 1u + 4u + 8u + 1u + TKMS_MAX_PRINCIPAL + 1u + TKMS_KEY_PUB_MAX + 32u)
-#define TKMS_SESSREC_MAX \
-  (1u + 2u * (1u + TKMS_MAX_PRINCIPAL) + 1u + 8u + 1u + 16u * TKMS_MAX_SCOPE_KEYS)
+#define TKMS_SESSREC_FORMAT_ATTESTED 2u
+#define TKMS_SESSREC_MAX                                                                      \
+  (1u + 2u * (1u + TKMS_MAX_PRINCIPAL) + 1u + 8u + 1u + 16u * TKMS_MAX_SCOPE_KEYS + 1u + 1u + \
+   48u + 2u + 1u + 8u)
 #define TKMS_NONCEREC_BYTES 9u
 
 /* A record encoding as parsed; pointers into the frame. */

@@ -21,11 +21,12 @@ typedef struct tkms_core tkms_core;
 typedef struct tkms_chan tkms_chan;
 
 typedef struct {
-  const char *enclave_path; /* tkms-enclave binary */
-  const char *data_dir;     /* passed to the core as --data-dir */
-  const char *platform;     /* passed to the core as --platform; NULL = sim */
-  unsigned channels;        /* sockets = core workers, 1..64 */
-  tkms_store *store;        /* where the sealed state lives */
+  const char *enclave_path;          /* tkms-enclave binary */
+  const char *data_dir;              /* passed to the core as --data-dir */
+  const char *platform;              /* passed to the core as --platform; NULL = sim */
+  const char *attestation_test_root; /* passed as --attestation-test-root; NULL = none */
+  unsigned channels;                 /* sockets = core workers, 1..64 */
+  tkms_store *store;                 /* where the sealed state lives */
 } tkms_core_config;
 
 /* What the core said about itself when it last became ready. The deployment

@@ -37,6 +37,14 @@ static const tkms_status_map table[TKMS_E__COUNT] = {
     [TKMS_E_INTERNAL] = {500, "internal"},
     [TKMS_E_WRONG_VERSION] = {409, "version_mismatch"},
     [TKMS_E_EXISTS] = {409, "key_exists"},
+    [TKMS_E_STALE_NONCE] = {401, "stale_nonce"},
+    [TKMS_E_EVIDENCE_INVALID] = {401, "evidence_invalid"},
+    [TKMS_E_SESSION_KEY_NOT_BOUND] = {401, "session_key_not_bound"},
+    [TKMS_E_DEBUG_NOT_ALLOWED] = {403, "debug_not_allowed"},
+    [TKMS_E_MEASUREMENT_NOT_ALLOWED] = {403, "measurement_not_allowed"},
+    [TKMS_E_SVN_TOO_LOW] = {403, "svn_too_low"},
+    [TKMS_E_TCB_STATUS_NOT_ALLOWED] = {403, "tcb_status_not_allowed"},
+    [TKMS_E_ATTESTATION_REQUIRED] = {403, "attestation_required"},
 };
 
 static const tkms_status_map internal = {500, "internal"};

@@ -51,6 +51,8 @@ json_t *tkms_json_hexstr(const uint8_t *p, size_t n);
 int tkms_key_result_version(const tkms_frame *f, tkms_key_version *v, uint8_t key_id[16]);
 
 /* Handlers. */
+void tkms_route_attest_challenge(tkms_req *req, tkms_resp *resp);
+void tkms_route_session_open_attested(tkms_req *req, tkms_resp *resp);
 void tkms_route_keys_create(tkms_req *req, tkms_resp *resp);
 void tkms_route_keys_list(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_get(tkms_req *req, tkms_resp *resp);

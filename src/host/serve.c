@@ -25,6 +25,7 @@ typedef struct {
   const char *listen;
   const char *enclave;
   const char *platform;
+  const char *test_root;
   unsigned workers;
   unsigned max_connections;
 } serve_opts;
@@ -39,7 +40,10 @@ static void usage(FILE *f) {
           "  --enclave PATH        the trusted core binary (default: tkms-enclave beside tkms)\n"
           "  --max-connections N   concurrent connections (default 1024)\n"
           "  --platform NAME       the core's platform: sim (default), tpm2\n"
-          "                        (tpm2 reads the TPM connection from $TKMS_TPM2_TCTI)\n");
+          "                        (tpm2 reads the TPM connection from $TKMS_TPM2_TCTI)\n"
+          "  --attestation-test-root 0x04...  sim only, for tests: also trust DCAP\n"
+          "                        evidence signed by this test root (P-256 key); the\n"
+          "                        core refuses to start with it on any other platform\n");
 }
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out) {
@@ -57,13 +61,19 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
   o->listen = "127.0.0.1:8420";
   o->enclave = NULL;
   o->platform = "sim";
+  o->test_root = NULL;
   o->workers = 4;
   o->max_connections = 1024;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return 1;
-    static const char *const names[] = {"--data-dir", "--listen",          "--workers",
-                                        "--enclave",  "--max-connections", "--platform"};
+    static const char *const names[] = {"--data-dir",
+                                        "--listen",
+                                        "--workers",
+                                        "--enclave",
+                                        "--max-connections",
+                                        "--platform",
+                                        "--attestation-test-root"};
     const char *val = NULL;
     size_t k;
     for (k = 0; k < sizeof names / sizeof *names; k++) {
@@ -116,7 +126,24 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
         }
         o->platform = val;
         break;
+      case 6:
+        if (strlen(val) != 132 || strncmp(val, "0x04", 4) != 0 ||
+            strspn(val + 2, "0123456789abcdef") != 130) {
+          fprintf(stderr,
+                  "tkms serve: --attestation-test-root takes an uncompressed P-256 key, "
+                  "0x04 + 128 lowercase hex\n");
+          return -1;
+        }
+        o->test_root = val;
+        break;
     }
+  }
+  if (o->test_root != NULL && strcmp(o->platform, "sim") != 0) {
+    /* The core refuses too; saying it here gives the clearer message. */
+    fprintf(stderr,
+            "tkms serve: --attestation-test-root is accepted only on the sim platform "
+            "(a test root on real hardware would let anyone forge evidence)\n");
+    return -1;
   }
   if (o->max_connections < o->workers) {
     /* MHD splits the limit across its threads; each needs at least one. */
@@ -212,6 +239,7 @@ int tkms_serve_main(int argc, char **argv) {
   tkms_core_config cc = {.enclave_path = o.enclave,
                          .data_dir = o.data_dir,
                          .platform = o.platform,
+                         .attestation_test_root = o.test_root,
                          .channels = o.workers,
                          .store = store};
   int cs = tkms_core_start(&cc, &core);

@@ -100,9 +100,15 @@ static int spawn_core(tkms_core *c, int init) {
   if (pipe2(errpipe, O_CLOEXEC) != 0) goto out;
   char workers[16];
   snprintf(workers, sizeof workers, "%u", c->n);
-  char *argv[] = {
-      c->enclave_path, "--data-dir",           c->data_dir, "--workers", workers, "--platform",
-      c->platform,     init ? "--init" : NULL, NULL};
+  char *argv[12] = {c->enclave_path, "--data-dir", c->data_dir, "--workers",
+                    workers,         "--platform", c->platform};
+  int argc = 7;
+  if (init) argv[argc++] = "--init";
+  if (c->test_root != NULL) {
+    argv[argc++] = "--attestation-test-root";
+    argv[argc++] = c->test_root;
+  }
+  argv[argc] = NULL;
   pthread_mutex_lock(&c->state_mu);
   if (atomic_load(&c->stopping)) {
     pthread_mutex_unlock(&c->state_mu);
@@ -482,6 +488,7 @@ static void core_free(tkms_core *c) {
   free(c->enclave_path);
   free(c->data_dir);
   free(c->platform);
+  free(c->test_root);
   pthread_cond_destroy(&c->wake);
   pthread_mutex_destroy(&c->state_mu);
   free(c);
@@ -499,6 +506,11 @@ int tkms_core_start(const tkms_core_config *cfg, tkms_core **out) {
   c->enclave_path = strdup(cfg->enclave_path);
   c->data_dir = strdup(cfg->data_dir);
   c->platform = strdup(cfg->platform != NULL ? cfg->platform : "sim");
+  if (cfg->attestation_test_root != NULL &&
+      (c->test_root = strdup(cfg->attestation_test_root)) == NULL) {
+    core_free(c);
+    return TKMS_CORE_START_FAILED;
+  }
   c->chans = calloc(c->n, sizeof *c->chans);
   if (!c->enclave_path || !c->data_dir || !c->platform || !c->chans) {
     core_free(c);

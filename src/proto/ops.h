@@ -92,6 +92,19 @@ enum {
                                      BLSSignatureChecker's check (crypto/avs.h);
                                      an invalid point -> TKMS_E_BAD_REQUEST */
 
+  /* attested sessions (docs/attested-sessions.md) */
+  TKMS_OP_ATTEST_CHALLENGE = 0x58,      /* -> F_NONCE (32, fresh, single use) F_EXPIRY
+                                            (u64: unusable after this). Kept in core
+                                            memory only (TKMS_MAX_CHALLENGES live,
+                                            TKMS_CHALLENGE_TTL s); not a mutation. */
+  TKMS_OP_SESSION_OPEN_ATTESTED = 0x59, /* F_ATT_FORMAT F_EVIDENCE F_COLLATERAL* F_NONCE
+                                            F_SESSION_KEY F_EXPIRY F_SCOPE_KEY* (no
+                                            signature envelope: the evidence authorises)
+                                            -> prepared tx + F_SESSION_ID F_OWNER
+                                            ("measurement:<tee>:0x<hex>") F_ATT_FORMAT
+                                            F_ATT_MEASUREMENT F_ATT_SVN F_ATT_TCB_STATUS
+                                            F_TIME (verified_at) F_EXPIRY (granted) */
+
   /* Number ranges by subsystem (ops, field tags and statuses alike), so that
    * work on one never renumbers another:
    *   trusted time (Roughtime)            ops 0x40-0x47  fields 0x60-0x67  statuses 24-27
@@ -165,6 +178,14 @@ enum {
   TKMS_F_NONCE = 0x58,        /* 32 bytes */
   TKMS_F_EVIDENCE = 0x59,     /* bytes: platform evidence */
   TKMS_F_REPORT_DATA = 0x5a,  /* 64 bytes */
+
+  /* attested sessions */
+  TKMS_F_ATT_TEST_ROOT = 0x78,   /* u32 1: STATUS, the core trusts a DCAP test root (sim only) */
+  TKMS_F_ATT_FORMAT = 0x79,      /* str "sgx" | "tdx" | "snp" | "nitro" | "tpm2" */
+  TKMS_F_COLLATERAL = 0x7a,      /* repeated: u8 name_len (1..32) | name | data */
+  TKMS_F_ATT_MEASUREMENT = 0x7b, /* bytes (32 or 48): the measurement a policy names */
+  TKMS_F_ATT_SVN = 0x7c,         /* u32: sgx isvsvn, snp guest_svn (low 16 bits), else 0 */
+  TKMS_F_ATT_TCB_STATUS = 0x7d,  /* str: "UpToDate", "OutOfDate", ... */
 };
 
 /* Record types (the u8 in record encodings). */
@@ -206,12 +227,22 @@ enum {
   TKMS_E_INTERNAL = 21,         /* 500 internal */
   TKMS_E_WRONG_VERSION = 22,    /* 409 version_mismatch: signed for another key version */
   TKMS_E_EXISTS = 23,           /* 409 key_exists: the owner already has a live bn254 key */
-  TKMS_E__COUNT = 48            /* statuses are < this; ranges by subsystem above */
+  /* attested sessions and gated key use (docs/attested-sessions.md) */
+  TKMS_E_STALE_NONCE = 40,             /* 401 stale_nonce: challenge unknown, used or expired */
+  TKMS_E_EVIDENCE_INVALID = 41,        /* 401 evidence_invalid: the verifier refused */
+  TKMS_E_SESSION_KEY_NOT_BOUND = 42,   /* 401 session_key_not_bound: report data mismatch */
+  TKMS_E_DEBUG_NOT_ALLOWED = 43,       /* 403 debug_not_allowed */
+  TKMS_E_MEASUREMENT_NOT_ALLOWED = 44, /* 403 measurement_not_allowed */
+  TKMS_E_SVN_TOO_LOW = 45,             /* 403 svn_too_low */
+  TKMS_E_TCB_STATUS_NOT_ALLOWED = 46,  /* 403 tcb_status_not_allowed */
+  TKMS_E_ATTESTATION_REQUIRED = 47,    /* 403 attestation_required: owner signature refused */
+  TKMS_E__COUNT = 48                   /* statuses are < this; ranges by subsystem above */
 };
 
 /* ---- limits shared by host and core -------------------------------------- */
-#define TKMS_MAX_PAYLOAD 16384u        /* bytes to sign in one request */
-#define TKMS_MAX_PRINCIPAL 80u         /* "ed25519:0x" + 64 hex = 74 */
+#define TKMS_MAX_PAYLOAD 16384u /* bytes to sign in one request */
+#define TKMS_MAX_PRINCIPAL \
+  120u /* "ed25519:0x" + 64 hex = 74; "measurement:tdx:0x" + 96 hex = 114 */
 #define TKMS_MAX_DEADLINE_WINDOW 3600u /* a deadline at most 1 h ahead */
 #define TKMS_MAX_SESSION_TTL (7u * 24u * 3600u)
 #define TKMS_MAX_SCOPE_KEYS 64u
@@ -220,5 +251,11 @@ enum {
 #define TKMS_SESSION_ID_BYTES 16u
 #define TKMS_REQUEST_ID_BYTES 32u
 #define TKMS_SALT_BYTES 32u
+#define TKMS_MAX_CHALLENGES 4096u           /* live attestation challenges */
+#define TKMS_CHALLENGE_TTL 300u             /* seconds a challenge nonce stays usable */
+#define TKMS_MAX_ATTESTED_TTL (24u * 3600u) /* an attested session lives at most 24 h */
+#define TKMS_MAX_EVIDENCE 65536u            /* bytes of evidence */
+#define TKMS_MAX_COLLATERAL_ITEMS 16u
+#define TKMS_MAX_COLLATERAL_ITEM 65536u /* bytes per collateral item */
 
 #endif
