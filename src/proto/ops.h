@@ -57,7 +57,7 @@ enum {
   TKMS_OP_ABORT = 0x07,        /* F_TXID -> ok */
 
   /* key operations: each carries the authorisation fields below */
-  TKMS_OP_KEY_CREATE = 0x10,     /* F_KEY_TYPE F_OWNER + auth -> prepared tx +
+  TKMS_OP_KEY_CREATE = 0x10,     /* F_KEY_TYPE F_OWNER F_POLICY + auth -> prepared tx +
                                        F_KEY_ID F_VERSION F_PUBKEY [F_ADDRESS]
                                        [F_OPERATOR_ID] F_TIME. bn254: owner must be
                                        eoa:, at most one live bn254 key per owner
@@ -91,6 +91,24 @@ enum {
                                      hash) F_SIGNATURE (64: G1 sigma) -> F_VALID, by
                                      BLSSignatureChecker's check (crypto/avs.h);
                                      an invalid point -> TKMS_E_BAD_REQUEST */
+
+  /* key policy and its time-lock (core/key_policy.h, docs/policy.md) */
+  TKMS_OP_POLICY_UPDATE = 0x50,      /* F_KEY_ID F_NEW_OWNER F_POLICY + auth (the owner in
+                                          force; no session) -> prepared tx + F_KEY_ID
+                                          F_APPLIED F_OWNER F_POLICY (in force now)
+                                          [F_NEW_OWNER F_PENDING_POLICY F_ACCEPTED_AT
+                                          F_EFFECTIVE_AT when pending] F_TIME. Narrowing
+                                          only: applied at once (needs F_BLOB, the key's
+                                          current record, to re-seal it). */
+  TKMS_OP_POLICY_CANCEL = 0x51,      /* F_KEY_ID + auth (owner in force, no session) ->
+                                          prepared tx + F_KEY_ID F_TIME */
+  TKMS_OP_POLICY_GET = 0x52,         /* F_KEY_ID -> F_OWNER F_POLICY (in force at now)
+                                          F_TIME [F_NEW_OWNER F_PENDING_POLICY
+                                          F_ACCEPTED_AT F_EFFECTIVE_AT] (not a mutation) */
+  TKMS_OP_POLICY_MATERIALISE = 0x53, /* F_KEY_ID F_BLOB, no auth: folds a due pending
+                                          change into the key record -> prepared tx +
+                                          F_KEY_ID F_OWNER F_TIME | TKMS_E_NO_PENDING_CHANGE
+                                          | TKMS_E_CHANGE_NOT_DUE */
 
   /* Number ranges by subsystem (ops, field tags and statuses alike), so that
    * work on one never renumbers another:
@@ -165,6 +183,15 @@ enum {
   TKMS_F_NONCE = 0x58,        /* 32 bytes */
   TKMS_F_EVIDENCE = 0x59,     /* bytes: platform evidence */
   TKMS_F_REPORT_DATA = 0x5a,  /* 64 bytes */
+
+  /* key policy (core/policy.h) */
+  TKMS_F_POLICY = 0x70,         /* bytes: canonical policy (empty = default policy in
+                                    KEY_CREATE, unchanged in POLICY_UPDATE) */
+  TKMS_F_NEW_OWNER = 0x71,      /* str principal; "" in POLICY_UPDATE = unchanged */
+  TKMS_F_ACCEPTED_AT = 0x72,    /* u64 unix seconds */
+  TKMS_F_EFFECTIVE_AT = 0x73,   /* u64 unix seconds */
+  TKMS_F_PENDING_POLICY = 0x74, /* bytes: canonical policy of the pending change */
+  TKMS_F_APPLIED = 0x75,        /* u32 1 = applied at once, 0 = pending */
 };
 
 /* Record types (the u8 in record encodings). */
@@ -172,8 +199,9 @@ enum {
   TKMS_REC_KEY = 1,     /* id = key id (16), version = key version */
   TKMS_REC_SESSION = 2, /* id = session id (16) */
   TKMS_REC_NONCE = 3,   /* id = request id (32): replay protection */
-  /* 4 trusted time, 5 governance, 6 pending policy changes (see the ranges above) */
-  TKMS_REC__MAX = 8, /* record types are < this */
+  /* 4 trusted time, 5 governance (see the ranges above) */
+  TKMS_REC_POLICY_CHANGE = 6, /* id = key id (16): the key's pending policy change */
+  TKMS_REC__MAX = 8,          /* record types are < this */
 };
 
 enum { TKMS_STATE_UNINITIALISED = 0, TKMS_STATE_LOADING = 1, TKMS_STATE_READY = 2 };
@@ -206,7 +234,14 @@ enum {
   TKMS_E_INTERNAL = 21,         /* 500 internal */
   TKMS_E_WRONG_VERSION = 22,    /* 409 version_mismatch: signed for another key version */
   TKMS_E_EXISTS = 23,           /* 409 key_exists: the owner already has a live bn254 key */
-  TKMS_E__COUNT = 48            /* statuses are < this; ranges by subsystem above */
+  /* key policy: 34-39 */
+  TKMS_E_CHANGE_PENDING = 34,    /* 409 change_pending: a policy change is already pending */
+  TKMS_E_NO_PENDING_CHANGE = 35, /* 404 no_pending_change */
+  TKMS_E_CHANGE_EFFECTIVE = 36,  /* 409 change_effective: too late to cancel */
+  TKMS_E_KEY_EXPIRED = 37,       /* 403 key_expired: past the policy's not_after */
+  TKMS_E_KEY_RATE_LIMITED = 38,  /* 429 key_rate_limited: the policy's rate_per_minute */
+  TKMS_E_CHANGE_NOT_DUE = 39,    /* 409 change_not_due: materialise before effective_at */
+  TKMS_E__COUNT = 48             /* statuses are < this; ranges by subsystem above */
 };
 
 /* ---- limits shared by host and core -------------------------------------- */
