@@ -8,21 +8,11 @@
 #include "core/op.h"
 #include "core/sessions.h"
 
-#if __has_include("core/key_policy.h")
 #include "core/key_policy.h"
+
 static const tkms_policy *policy_of(const tkms_op *op, const tkms_rec *key) {
   return tkms_key_policy_at(op->core, key, op->now);
 }
-#else
-/* Until key policies are merged every key has the default policy: no allowed
- * software, owner signatures accepted (policy.h). */
-static const tkms_policy *policy_of(const tkms_op *op, const tkms_rec *key) {
-  static const tkms_policy none;
-  (void)op;
-  (void)key;
-  return &none;
-}
-#endif
 
 int tkms_attested_key_allows(tkms_op *op, const tkms_rec *key, const tkms_att_claims *c) {
   char why[200];

@@ -31,6 +31,8 @@ static const struct {
     {"keyIds", TKMS_F_SCOPE_KEY, "key_ids"},
     {"expiry", TKMS_F_EXPIRY, "expiry"},
     {"sessionId", TKMS_F_TARGET_SESSION, "session_id (the session to revoke)"},
+    {"policy", TKMS_F_POLICY, "policy"},
+    {"newOwner", TKMS_F_NEW_OWNER, "new_owner"},
 };
 
 static const char *json_name(const char *name) {

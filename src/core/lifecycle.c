@@ -169,7 +169,7 @@ int tkms_lc_load_records(tkms_op *op) {
                         "deployment",
                         e.type, e.version);
     } else if (c->n_records == UINT32_MAX || tkms_set_add(&c->set, r) != 0) {
-      free(r);
+      tkms_rec_free(r);
       st = tkms_op_fail(op, TKMS_E_INTERNAL, "too many records");
     } else {
       tkms_index_put(&c->index, r);

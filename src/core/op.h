@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "core/policy.h"
 #include "core/principal.h"
 
 #define TKMS_ERR_MSG_MAX 400u
@@ -53,6 +54,10 @@ typedef struct tkms_op {
   uint8_t scope_ops;
   size_t n_scope_keys;
   uint64_t expiry;
+  tkms_policy policy;       /* KEY_CREATE, POLICY_UPDATE: decoded F_POLICY */
+  int policy_given;         /* POLICY_UPDATE: F_POLICY was not empty */
+  tkms_principal new_owner; /* POLICY_UPDATE: F_NEW_OWNER, when given */
+  int new_owner_given;
 } tkms_op;
 
 /* Records a refusal; returns status so callers can `return tkms_op_fail(...)`. */
@@ -87,6 +92,8 @@ int tkms_key_create(tkms_op *op);
 int tkms_key_sign_parse(tkms_op *op);
 int tkms_key_sign_op(tkms_op *op);
 int tkms_key_ref_parse(tkms_op *op); /* ROTATE, DESTROY: F_KEY_ID */
+/* F_POLICY (exactly once, possibly empty) into op->policy / op->policy_given. */
+int tkms_policy_parse_field(tkms_op *op);
 int tkms_key_rotate(tkms_op *op);
 int tkms_key_destroy(tkms_op *op);
 int tkms_session_open_parse(tkms_op *op);

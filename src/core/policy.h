@@ -19,10 +19,14 @@
  *     measurement[mlen]
  *     u16 min_svn        sgx isvsvn, snp guest_svn (low 16 bits); 0 for others
  *     u16 tcb_mask       bit i set = TKMS_TCB_i acceptable; formats without a
- *                        TCB status report TKMS_TCB_NOT_APPLICABLE (bit 0)
+ *                        TCB status report TKMS_TCB_NOT_APPLICABLE (bit 0);
+ *                        bits 0..7 (NotApplicable..Revoked) only: bit 8
+ *                        (NoMatch) and above must be 0
  *   entries strictly sorted by (tee, mlen, measurement): no duplicates.
  * A decoder refuses anything else (unknown format, trailing bytes, unsorted or
- * duplicate entries, unknown flag bits, an entry whose mlen does not fit its tee),
+ * duplicate entries, unknown flag bits, an unknown tee (sim included: sim evidence
+ * is debug), an entry whose mlen does not fit its tee, unknown TCB status bits,
+ * a delay above the maximum, more than 8 entries),
  * so one policy has exactly one encoding and what the owner signed is what the
  * core stores.
  *
@@ -62,6 +66,8 @@ typedef struct {
 
 /* The default policy. */
 void tkms_policy_default(tkms_policy *p);
+/* 1 if p is the default policy. */
+int tkms_policy_is_default(const tkms_policy *p);
 /* Decodes the canonical encoding (n == 0: the default policy). Returns 0, or -1
  * with *why naming the first violated rule (a client error). */
 int tkms_policy_decode(const uint8_t *b, size_t n, tkms_policy *p, const char **why);

@@ -18,6 +18,8 @@ static size_t id_len_for(uint8_t type) {
       return TKMS_SESSION_ID_BYTES;
     case TKMS_REC_NONCE:
       return TKMS_REQUEST_ID_BYTES;
+    case TKMS_REC_POLICY_CHANGE:
+      return TKMS_KEY_ID_BYTES;
     default:
       return 0;
   }
@@ -39,7 +41,7 @@ int tkms_rec_enc_parse(const uint8_t *p, size_t n, tkms_rec_enc *out) {
 void tkms_fw_rec_put(tkms_fw *w, uint8_t tag, const tkms_rec *r, const uint8_t *blob,
                      size_t blob_len) {
   /* Blobs are small (< 2 KiB); build the field in one piece. */
-  uint8_t buf[2 + TKMS_REC_ID_MAX + 4 + TKMS_SESSREC_MAX + 64];
+  uint8_t buf[2 + TKMS_REC_ID_MAX + 4 + TKMS_REC_PLAIN_MAX + 64];
   size_t n = 2 + r->id_len + 4;
   if (blob_len > sizeof buf - n) {
     w->err = 1;
@@ -89,6 +91,21 @@ static void put_u64(wbuf *b, uint64_t v) {
   tkms_be64_put(x, v);
   put(b, x, 8);
 }
+static void put_u16(wbuf *b, uint16_t v) {
+  uint8_t x[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+  put(b, x, 2);
+}
+/* u16 length | canonical policy; length 0 for the default policy. */
+static void put_policy(wbuf *b, const tkms_policy *p) {
+  uint8_t enc[TKMS_POLICY_ENC_MAX];
+  size_t n = p == NULL || tkms_policy_is_default(p) ? 0 : tkms_policy_encode(p, enc, sizeof enc);
+  if (p != NULL && n == 0 && !tkms_policy_is_default(p)) {
+    b->err = 1;
+    return;
+  }
+  put_u16(b, (uint16_t)n);
+  put(b, enc, n);
+}
 static void put_str(wbuf *b, const char *s) {
   size_t n = strlen(s);
   if (n > 255) {
@@ -102,7 +119,9 @@ static void put_str(wbuf *b, const char *s) {
 size_t tkms_rec_plain_encode(const tkms_rec *r, const uint8_t *secret, uint8_t *out, size_t cap) {
   wbuf b = {out, 0, cap, 0};
   int attested = r->type == TKMS_REC_SESSION && r->u.session.attested;
-  put_u8(&b, attested ? TKMS_SESSREC_FORMAT_ATTESTED : TKMS_REC_FORMAT);
+  put_u8(&b, r->type == TKMS_REC_KEY ? TKMS_KEYREC_FORMAT
+             : attested              ? TKMS_SESSREC_FORMAT_ATTESTED
+                                     : TKMS_REC_FORMAT);
   switch (r->type) {
     case TKMS_REC_KEY:
       if (secret == NULL) return 0;
@@ -112,7 +131,14 @@ size_t tkms_rec_plain_encode(const tkms_rec *r, const uint8_t *secret, uint8_t *
       put_str(&b, r->u.key.owner);
       put_u8(&b, r->u.key.pub_len);
       put(&b, r->u.key.pub, r->u.key.pub_len);
+      put_policy(&b, r->u.key.policy);
       put(&b, secret, 32);
+      break;
+    case TKMS_REC_POLICY_CHANGE:
+      put_u64(&b, r->u.pending.accepted_at);
+      put_u64(&b, r->u.pending.effective_at);
+      put_str(&b, r->u.pending.new_owner);
+      put_policy(&b, r->u.pending.policy);
       break;
     case TKMS_REC_SESSION:
       put_str(&b, r->u.session.owner);
@@ -170,6 +196,17 @@ static uint64_t get_u64(rbuf *b) {
   const uint8_t *p = take(b, 8);
   return p ? tkms_be64_get(p) : 0;
 }
+/* u16 length | canonical policy into r's policy slot. */
+static void get_policy(rbuf *b, tkms_rec *r) {
+  const uint8_t *l = take(b, 2);
+  size_t n = l ? (size_t)(l[0] << 8 | l[1]) : 0;
+  const uint8_t *enc = take(b, n);
+  tkms_policy p;
+  const char *why;
+  if (b->err || n > TKMS_POLICY_ENC_MAX || tkms_policy_decode(enc, n, &p, &why) != 0 ||
+      tkms_rec_set_policy(r, &p) != 0)
+    b->err = 1;
+}
 /* A principal: length-prefixed, canonical. */
 static void get_principal(rbuf *b, char out[TKMS_MAX_PRINCIPAL + 1]) {
   uint8_t n = get_u8(b);
@@ -200,9 +237,12 @@ static void get_measurement_principal(rbuf *b, char out[TKMS_MAX_PRINCIPAL + 1])
 int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32_t version,
                           const uint8_t *pt, size_t n, tkms_rec **out, const uint8_t **secret) {
   rbuf b = {pt, n, 0};
+  if (id_len != id_len_for(type)) return -1;
   uint8_t format = get_u8(&b);
   int attested = type == TKMS_REC_SESSION && format == TKMS_SESSREC_FORMAT_ATTESTED;
-  if (id_len != id_len_for(type) || (format != TKMS_REC_FORMAT && !attested)) return -1;
+  if (format != TKMS_REC_FORMAT && !(type == TKMS_REC_KEY && format == TKMS_KEYREC_FORMAT) &&
+      !attested)
+    return -1;
   size_t n_keys = 0;
   if (type == TKMS_REC_SESSION) {
     /* The key count sits after two variable-length strings: find it first so the
@@ -228,6 +268,7 @@ int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32
       get_principal(&b, r->u.key.owner);
       r->u.key.pub_len = get_u8(&b);
       const uint8_t *pub = take(&b, r->u.key.pub_len);
+      if (format == TKMS_KEYREC_FORMAT) get_policy(&b, r); /* format 1: default */
       sec = take(&b, 32);
       if (b.err || v != version || pub == NULL || tkms_key_pub_len(r->u.key.key_type) == 0 ||
           r->u.key.pub_len != tkms_key_pub_len(r->u.key.key_type))
@@ -273,11 +314,19 @@ int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32
     case TKMS_REC_NONCE:
       r->u.nonce.deadline = get_u64(&b);
       break;
+    case TKMS_REC_POLICY_CHANGE:
+      if (version != 1) b.err = 1;
+      r->u.pending.accepted_at = get_u64(&b);
+      r->u.pending.effective_at = get_u64(&b);
+      get_principal(&b, r->u.pending.new_owner);
+      get_policy(&b, r);
+      if (r->u.pending.effective_at < r->u.pending.accepted_at) b.err = 1;
+      break;
     default:
       b.err = 1;
   }
   if (b.err || b.left != 0) {
-    free(r);
+    tkms_rec_free(r);
     return -1;
   }
   if (secret != NULL) *secret = sec;

@@ -57,7 +57,7 @@ enum {
   TKMS_OP_ABORT = 0x07,        /* F_TXID -> ok */
 
   /* key operations: each carries the authorisation fields below */
-  TKMS_OP_KEY_CREATE = 0x10,     /* F_KEY_TYPE F_OWNER + auth -> prepared tx +
+  TKMS_OP_KEY_CREATE = 0x10,     /* F_KEY_TYPE F_OWNER F_POLICY + auth -> prepared tx +
                                        F_KEY_ID F_VERSION F_PUBKEY [F_ADDRESS]
                                        [F_OPERATOR_ID] F_TIME. bn254: owner must be
                                        eoa:, at most one live bn254 key per owner
@@ -92,6 +92,23 @@ enum {
                                      BLSSignatureChecker's check (crypto/avs.h);
                                      an invalid point -> TKMS_E_BAD_REQUEST */
 
+  /* key policy and its time-lock (core/key_policy.h, docs/policy.md) */
+  TKMS_OP_POLICY_UPDATE = 0x50,      /* F_KEY_ID F_NEW_OWNER F_POLICY + auth (the owner in
+                                          force; no session) -> prepared tx + F_KEY_ID
+                                          F_APPLIED F_OWNER F_POLICY (in force now)
+                                          [F_NEW_OWNER F_PENDING_POLICY F_ACCEPTED_AT
+                                          F_EFFECTIVE_AT when pending] F_TIME. Narrowing
+                                          only: applied at once (needs F_BLOB, the key's
+                                          current record, to re-seal it). */
+  TKMS_OP_POLICY_CANCEL = 0x51,      /* F_KEY_ID + auth (owner in force, no session) ->
+                                          prepared tx + F_KEY_ID F_TIME */
+  TKMS_OP_POLICY_GET = 0x52,         /* F_KEY_ID -> F_OWNER F_POLICY (in force at now)
+                                          F_TIME [F_NEW_OWNER F_PENDING_POLICY
+                                          F_ACCEPTED_AT F_EFFECTIVE_AT] (not a mutation) */
+  TKMS_OP_POLICY_MATERIALISE = 0x53, /* F_KEY_ID F_BLOB, no auth: folds a due pending
+                                          change into the key record -> prepared tx +
+                                          F_KEY_ID F_OWNER F_TIME | TKMS_E_NO_PENDING_CHANGE
+                                          | TKMS_E_CHANGE_NOT_DUE */
   /* attested sessions (docs/attested-sessions.md) */
   TKMS_OP_ATTEST_CHALLENGE = 0x58,      /* -> F_NONCE (32, fresh, single use) F_EXPIRY
                                             (u64: unusable after this). Kept in core
@@ -179,6 +196,14 @@ enum {
   TKMS_F_EVIDENCE = 0x59,     /* bytes: platform evidence */
   TKMS_F_REPORT_DATA = 0x5a,  /* 64 bytes */
 
+  /* key policy (core/policy.h) */
+  TKMS_F_POLICY = 0x70,         /* bytes: canonical policy (empty = default policy in
+                                    KEY_CREATE, unchanged in POLICY_UPDATE) */
+  TKMS_F_NEW_OWNER = 0x71,      /* str principal; "" in POLICY_UPDATE = unchanged */
+  TKMS_F_ACCEPTED_AT = 0x72,    /* u64 unix seconds */
+  TKMS_F_EFFECTIVE_AT = 0x73,   /* u64 unix seconds */
+  TKMS_F_PENDING_POLICY = 0x74, /* bytes: canonical policy of the pending change */
+  TKMS_F_APPLIED = 0x75,        /* u32 1 = applied at once, 0 = pending */
   /* attested sessions */
   TKMS_F_ATT_TEST_ROOT = 0x78,   /* u32 1: STATUS, the core trusts a DCAP test root (sim only) */
   TKMS_F_ATT_FORMAT = 0x79,      /* str "sgx" | "tdx" | "snp" | "nitro" | "tpm2" */
@@ -193,8 +218,9 @@ enum {
   TKMS_REC_KEY = 1,     /* id = key id (16), version = key version */
   TKMS_REC_SESSION = 2, /* id = session id (16) */
   TKMS_REC_NONCE = 3,   /* id = request id (32): replay protection */
-  /* 4 trusted time, 5 governance, 6 pending policy changes (see the ranges above) */
-  TKMS_REC__MAX = 8, /* record types are < this */
+  /* 4 trusted time, 5 governance (see the ranges above) */
+  TKMS_REC_POLICY_CHANGE = 6, /* id = key id (16): the key's pending policy change */
+  TKMS_REC__MAX = 8,          /* record types are < this */
 };
 
 enum { TKMS_STATE_UNINITIALISED = 0, TKMS_STATE_LOADING = 1, TKMS_STATE_READY = 2 };
@@ -227,6 +253,13 @@ enum {
   TKMS_E_INTERNAL = 21,         /* 500 internal */
   TKMS_E_WRONG_VERSION = 22,    /* 409 version_mismatch: signed for another key version */
   TKMS_E_EXISTS = 23,           /* 409 key_exists: the owner already has a live bn254 key */
+  /* key policy: 34-39 */
+  TKMS_E_CHANGE_PENDING = 34,    /* 409 change_pending: a policy change is already pending */
+  TKMS_E_NO_PENDING_CHANGE = 35, /* 404 no_pending_change */
+  TKMS_E_CHANGE_EFFECTIVE = 36,  /* 409 change_effective: too late to cancel */
+  TKMS_E_KEY_EXPIRED = 37,       /* 403 key_expired: past the policy's not_after */
+  TKMS_E_KEY_RATE_LIMITED = 38,  /* 429 key_rate_limited: the policy's rate_per_minute */
+  TKMS_E_CHANGE_NOT_DUE = 39,    /* 409 change_not_due: materialise before effective_at */
   /* attested sessions and gated key use (docs/attested-sessions.md) */
   TKMS_E_STALE_NONCE = 40,             /* 401 stale_nonce: challenge unknown, used or expired */
   TKMS_E_EVIDENCE_INVALID = 41,        /* 401 evidence_invalid: the verifier refused */
@@ -241,8 +274,8 @@ enum {
 
 /* ---- limits shared by host and core -------------------------------------- */
 #define TKMS_MAX_PAYLOAD 16384u /* bytes to sign in one request */
-#define TKMS_MAX_PRINCIPAL \
-  120u /* "ed25519:0x" + 64 hex = 74; "measurement:tdx:0x" + 96 hex = 114 */
+/* "ed25519:0x" + 64 hex = 74; "measurement:tdx:0x" + 96 hex = 114 */
+#define TKMS_MAX_PRINCIPAL 120u
 #define TKMS_MAX_DEADLINE_WINDOW 3600u /* a deadline at most 1 h ahead */
 #define TKMS_MAX_SESSION_TTL (7u * 24u * 3600u)
 #define TKMS_MAX_SCOPE_KEYS 64u

@@ -3,8 +3,11 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const tkms_eip712_field create_key[] = {
-    {"keyType", "string"}, {"owner", "string"}, {"requestId", "bytes32"}, {"deadline", "uint64"}};
+static const tkms_eip712_field create_key[] = {{"keyType", "string"},
+                                               {"owner", "string"},
+                                               {"policy", "bytes"},
+                                               {"requestId", "bytes32"},
+                                               {"deadline", "uint64"}};
 static const tkms_eip712_field sign[] = {{"keyId", "bytes16"},     {"mode", "string"},
                                          {"payload", "bytes"},     {"version", "uint32"},
                                          {"requestId", "bytes32"}, {"deadline", "uint64"}};
@@ -25,7 +28,8 @@ static const tkms_eip712_field deletion_receipt[] = {{"keyId", "bytes16"},
 
 const tkms_eip712_request_type tkms_eip712_request_types[TKMS_RT__COUNT] = {
     [TKMS_RT_CREATE_KEY] =
-        {"CreateKey", "CreateKey(string keyType,string owner,bytes32 requestId,uint64 deadline)",
+        {"CreateKey",
+         "CreateKey(string keyType,string owner,bytes policy,bytes32 requestId,uint64 deadline)",
          "POST /v1/keys", create_key, N(create_key)},
     [TKMS_RT_SIGN] =
         {"Sign",

@@ -31,7 +31,7 @@ after(async () => {
 // /v1/eip712 serves; every request below is built from the served types.
 const DOC_TYPES = {
   EIP712Domain: 'EIP712Domain(string name,string version,bytes32 salt)',
-  CreateKey: 'CreateKey(string keyType,string owner,bytes32 requestId,uint64 deadline)',
+  CreateKey: 'CreateKey(string keyType,string owner,bytes policy,bytes32 requestId,uint64 deadline)',
   Sign: 'Sign(bytes16 keyId,string mode,bytes payload,uint32 version,bytes32 requestId,uint64 deadline)',
   RotateKey: 'RotateKey(bytes16 keyId,bytes32 requestId,uint64 deadline)',
   DestroyKey: 'DestroyKey(bytes16 keyId,bytes32 requestId,uint64 deadline)',

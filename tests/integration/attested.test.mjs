@@ -246,3 +246,110 @@ test('a key with the default policy (no software) refuses an attested session', 
   const o = await c.sign(owner, k.json.key_id, 'digest', payload);
   checkSecpSignature(o, { mode: 'digest', payload, address: k.json.address });
 });
+
+// ---- gated key use with key policies (docs/policy.md) ----------------------
+
+const allowMrtd = (statuses = ['UpToDate'], extra = {}) => ({
+  software: [{ tee: 'tdx', measurement: MRTD, min_svn: 0, tcb_statuses: statuses }],
+  ...extra,
+});
+
+async function keyWithPolicy(policy) {
+  const r = await c.createKey(owner, 'secp256k1', { policy });
+  expectStatus(r, 201);
+  return r.json;
+}
+
+test('allowed software signs through its attested session; the signature verifies (ethers)', async () => {
+  const k = await keyWithPolicy(allowMrtd());
+  const sk = new Ed25519Signer();
+  const { res } = await openAttested(sk, { keyIds: [k.key_id] });
+  expectStatus(res, 201);
+  const payload = rand(32);
+  const s = await c.sign(sk, k.key_id, 'digest', payload, { sessionId: res.json.session_id });
+  checkSecpSignature(s, { mode: 'digest', payload, address: k.address, keyId: k.key_id });
+  // an eoa session key works the same way
+  const ek = new EoaSigner();
+  const o2 = await openAttested(ek);
+  expectStatus(o2.res, 201);
+  const s2 = await c.sign(ek, k.key_id, 'personal', payload, { sessionId: o2.res.json.session_id });
+  checkSecpSignature(s2, { mode: 'personal', payload, address: k.address });
+  // a key the session does not list is out of its scope
+  const k2 = await keyWithPolicy(allowMrtd());
+  const s3 = await c.sign(sk, k2.key_id, 'digest', payload, { sessionId: res.json.session_id });
+  expectError(s3, 403, 'outside_session_scope');
+  // the session may only sign: rotate / destroy / revoke-by-owner are refused
+  const rot = await c.rotate(sk, k.key_id, { sessionId: res.json.session_id });
+  expectError(rot, 403, 'outside_session_scope');
+});
+
+test('other measurement → 403 measurement_not_allowed (at open and at use)', async () => {
+  const k = await keyWithPolicy(allowMrtd());
+  const sk = new Ed25519Signer();
+  await refused(
+    async () => (await openAttested(sk, { mrtd: OTHER_MRTD, keyIds: [k.key_id] })).res,
+    403,
+    'measurement_not_allowed',
+  );
+  const { res } = await openAttested(sk, { mrtd: OTHER_MRTD });
+  expectStatus(res, 201);
+  const s = await c.sign(sk, k.key_id, 'digest', rand(32), { sessionId: res.json.session_id });
+  expectError(s, 403, 'measurement_not_allowed');
+});
+
+test('unacceptable TCB status (OutOfDate, only UpToDate allowed) → 403 tcb_status_not_allowed', async () => {
+  const k = await keyWithPolicy(allowMrtd(['UpToDate']));
+  const sk = new Ed25519Signer();
+  await refused(
+    async () => (await openAttested(sk, { tcb: 'OutOfDate', keyIds: [k.key_id] })).res,
+    403,
+    'tcb_status_not_allowed',
+  );
+  const { res } = await openAttested(sk, { tcb: 'OutOfDate' });
+  expectStatus(res, 201);
+  assert.equal(res.json.tcb_status, 'OutOfDate');
+  const s = await c.sign(sk, k.key_id, 'digest', rand(32), { sessionId: res.json.session_id });
+  expectError(s, 403, 'tcb_status_not_allowed');
+  // a key that accepts OutOfDate too lets the same session sign
+  const k2 = await keyWithPolicy(allowMrtd(['UpToDate', 'OutOfDate']));
+  const payload = rand(32);
+  const ok = await c.sign(sk, k2.key_id, 'digest', payload, { sessionId: res.json.session_id });
+  checkSecpSignature(ok, { mode: 'digest', payload, address: k2.address });
+});
+
+test('require_attestation: the owner and the owner\'s sessions → 403 attestation_required', async () => {
+  const k = await keyWithPolicy(allowMrtd(['UpToDate'], { require_attestation: true }));
+  const payload = rand(32);
+  const o = await c.sign(owner, k.key_id, 'digest', payload);
+  expectError(o, 403, 'attestation_required');
+  const delegate = new Ed25519Signer();
+  const os = await c.openSession(owner, delegate.principal, ['sign'], [k.key_id], now() + 600);
+  expectStatus(os, 201);
+  const d = await c.sign(delegate, k.key_id, 'digest', payload, { sessionId: os.json.session_id });
+  expectError(d, 403, 'attestation_required');
+  // allowed software still signs
+  const sk = new Ed25519Signer();
+  const { res } = await openAttested(sk, { keyIds: [k.key_id] });
+  expectStatus(res, 201);
+  const s = await c.sign(sk, k.key_id, 'digest', payload, { sessionId: res.json.session_id });
+  checkSecpSignature(s, { mode: 'digest', payload, address: k.address });
+});
+
+test('an attested session survives a restart of the server', async () => {
+  const k = await keyWithPolicy(allowMrtd());
+  const sk = new Ed25519Signer();
+  const { res } = await openAttested(sk, { keyIds: [k.key_id] });
+  expectStatus(res, 201);
+  const dataDir = srv.dataDir;
+  await srv.stop();
+  srv = await start({ dataDir, extraArgs: ['--attestation-test-root', rootKey] });
+  c = await new Client(srv.url).init();
+  const payload = rand(32);
+  const s = await c.sign(sk, k.key_id, 'digest', payload, { sessionId: res.json.session_id });
+  checkSecpSignature(s, { mode: 'digest', payload, address: k.address });
+  // the session revokes itself; then it is gone
+  const rv = await c.revokeSession(sk, res.json.session_id, { sessionId: res.json.session_id });
+  expectStatus(rv, 200);
+  const s2 = await c.sign(sk, k.key_id, 'digest', payload, { sessionId: res.json.session_id });
+  expectError(s2, 401, 'session_unknown');
+});

@@ -496,6 +496,7 @@ static H_UNUSED void h_req_create(h_env *e, tkms_fw *w, const char *owner, const
   h_begin(w, TKMS_OP_KEY_CREATE);
   tkms_fw_str(w, TKMS_F_KEY_TYPE, key_type);
   tkms_fw_str(w, TKMS_F_OWNER, owner);
+  tkms_fw_bytes(w, TKMS_F_POLICY, (const uint8_t *)"", 0); /* the default policy */
   h_envelope(e, w, NULL, h_now + 60);
 }
 

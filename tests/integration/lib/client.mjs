@@ -7,6 +7,7 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { ethers } from 'ethers';
 import { ed25519 } from '@noble/curves/ed25519';
+import { encodePolicy } from './policy.mjs';
 
 export const SECP256K1_N = BigInt(
   '0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141',
@@ -181,9 +182,15 @@ export class Client {
 
   // --- builders: return {method, path, body, message} without sending ---
 
+  /** opts.policy: a policy object (docs/policy.md), sent as JSON and signed as its
+   * canonical bytes (lib/policy.mjs); none = the default policy (signed as 0x).
+   * opts.signedPolicy: sign these bytes instead (to make the two disagree). */
   async buildCreateKey(signer, keyType, opts = {}) {
     const owner = opts.owner ?? signer.principal;
-    const r = await this.envelope(signer, 'CreateKey', { keyType, owner }, { key_type: keyType, owner }, opts);
+    const policy = opts.signedPolicy ?? encodePolicy(opts.policy);
+    const body = { key_type: keyType, owner };
+    if (opts.policy !== undefined) body.policy = opts.policy;
+    const r = await this.envelope(signer, 'CreateKey', { keyType, owner, policy }, body, opts);
     return { method: 'POST', path: '/v1/keys', ...r };
   }
 
