@@ -357,22 +357,22 @@ int tkms_session_open_attested(tkms_op *op) {
   while (tkms_field_next(&it, &tag, &v, &len) == 1) {
     if (tag != TKMS_F_SCOPE_KEY) continue;
     if (len != TKMS_KEY_ID_BYTES) {
-      free(r);
+      tkms_rec_free(r);
       return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "each of key_ids must be 16 bytes");
     }
     for (size_t i = 0; i < n; i++) {
       if (memcmp(r->scope_keys[i], v, 16) == 0) {
-        free(r);
+        tkms_rec_free(r);
         return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "key_ids lists a key twice");
       }
     }
     const tkms_rec *key = tkms_index_find(&c->index, TKMS_REC_KEY, v, len);
     if (key == NULL) {
-      free(r);
+      tkms_rec_free(r);
       return tkms_op_fail(op, TKMS_E_NOT_FOUND, "key_ids names a key that does not exist");
     }
     if ((st = tkms_attested_key_allows(op, key, &cl)) != TKMS_OK) {
-      free(r);
+      tkms_rec_free(r);
       return st;
     }
     memcpy(r->scope_keys[n++], v, 16);
@@ -385,7 +385,7 @@ int tkms_session_open_attested(tkms_op *op) {
   } while (tkms_index_find(&c->index, TKMS_REC_SESSION, r->id, r->id_len) != NULL);
   r->version = 1;
   if (tkms_measurement_principal(cl.tee, cl.meas, cl.mlen, r->u.session.owner) != 0) {
-    free(r);
+    tkms_rec_free(r);
     return tkms_op_fail(op, TKMS_E_INTERNAL, "cannot name the measurement");
   }
   memcpy(r->u.session.session_key, op->session_key.text, sizeof r->u.session.session_key);
@@ -403,7 +403,7 @@ int tkms_session_open_attested(tkms_op *op) {
   uint8_t id[TKMS_SESSION_ID_BYTES];
   memcpy(id, r->id, sizeof id);
   if ((st = tkms_tx_seal_put(op, r, NULL)) != TKMS_OK) {
-    free(r);
+    tkms_rec_free(r);
     return st;
   }
   const char *tcb = tkms_attest_tcb_name(cl.tcb_status);
