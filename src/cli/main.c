@@ -21,6 +21,8 @@ static const char usage_text[] =
     "  key create|list|get|sign|rotate|destroy …   manage keys (tkms key --help)\n"
     "  receipt verify FILE                check a deletion receipt offline\n"
     "  evidence verify [--at T] FILE      check TEE attestation evidence offline\n"
+    "  attest challenge                   a nonce for an attested session\n"
+    "  session open-attested …            open a session with TEE evidence\n"
     "\n"
     "--url URL selects the service (default $TKMS_URL, else " TKMS_CLI_DEFAULT_URL
     ").\n"
@@ -111,6 +113,10 @@ int main(int argc, char **argv) {
     rc = tkms_cli_cmd_receipt(&c, argc - i, argv + i);
   } else if (strcmp(cmd, "evidence") == 0) {
     rc = tkms_cli_cmd_evidence(&c, argc - i, argv + i);
+  } else if (strcmp(cmd, "attest") == 0) {
+    rc = tkms_cli_cmd_attest(&c, argc - i, argv + i);
+  } else if (strcmp(cmd, "session") == 0) {
+    rc = tkms_cli_cmd_session(&c, argc - i, argv + i);
   } else {
     fprintf(stderr, "tkms: unknown command '%s'\n", cmd);
     rc = usage(stderr, TKMS_CLI_EXIT_USAGE);

@@ -147,7 +147,8 @@ test('the test root is refused off the sim platform (host and core)', async () =
       core.kill('SIGKILL');
       resolve('timeout');
     }, 10000);
-    core.on('exit', (cd) => {
+    // 'close' (not 'exit'): stderr is read to its end first
+    core.on('close', (cd) => {
       clearTimeout(t);
       resolve(cd);
     });
@@ -352,4 +353,31 @@ test('an attested session survives a restart of the server', async () => {
   expectStatus(rv, 200);
   const s2 = await c.sign(sk, k.key_id, 'digest', payload, { sessionId: res.json.session_id });
   expectError(s2, 401, 'session_unknown');
+});
+
+test('CLI: tkms attest challenge and tkms session open-attested', async () => {
+  const k = await keyWithPolicy(allowMrtd());
+  const run = (args) => spawnSync(TKMS_BIN, ['--url', srv.url, ...args], { encoding: 'utf8', timeout: 30000 });
+  const ch = run(['attest', 'challenge']);
+  assert.equal(ch.status, 0, ch.stderr);
+  const { nonce } = JSON.parse(ch.stdout);
+  assert.match(nonce, HEX(32));
+  const sk = new Ed25519Signer();
+  const q = fakeQuote(reportData(c.salt, nonce, sk.principal));
+  const dir = makeTmpDir('tkms-cli-att-');
+  fs.writeFileSync(path.join(dir, 'quote.hex'), q.evidence);
+  fs.writeFileSync(path.join(dir, 'collateral.json'), JSON.stringify(q.collateral));
+  const args = ['session', 'open-attested', '--evidence', path.join(dir, 'quote.hex'), '--collateral',
+    path.join(dir, 'collateral.json'), '--nonce', nonce, '--session-key', sk.principal, '--key-ids', k.key_id];
+  const o = run(args);
+  assert.equal(o.status, 0, o.stderr);
+  const s = JSON.parse(o.stdout);
+  assert.equal(s.owner, `measurement:tdx:${MRTD}`);
+  const payload = rand(32);
+  const r = await c.sign(sk, k.key_id, 'digest', payload, { sessionId: s.session_id });
+  checkSecpSignature(r, { mode: 'digest', payload, address: k.address });
+  // the same nonce again: refused, exit 1, the code on stderr
+  const again = run(args);
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /stale_nonce/);
 });
