@@ -94,39 +94,6 @@ static int load_keys(const char *dir, EVP_PKEY *keys[DW_NKEYS]) {
   return 0;
 }
 
-static void iso_time(time_t t, char out[32]) {
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* The signed JSON text with issueDate / nextUpdate around at and, for a TCB
- * info, every tcbLevels[].tcbStatus set to status (if not NULL). */
-static char *edit_collateral(const char *text, const char *body_key, time_t at,
-                             const char *status) {
-  json_error_t err;
-  json_t *j = json_loads(text, 0, &err);
-  if (j == NULL) {
-    fprintf(stderr, "fake_quote: collateral text is not JSON: %s\n", err.text);
-    exit(1);
-  }
-  (void)body_key;
-  char a[32], b[32];
-  iso_time(at - 86400, a);
-  iso_time(at + 30 * 86400, b);
-  json_object_set_new(j, "issueDate", json_string(a));
-  json_object_set_new(j, "nextUpdate", json_string(b));
-  if (status != NULL) {
-    json_t *levels = json_object_get(j, "tcbLevels"), *l;
-    size_t i;
-    json_array_foreach(levels, i, l) json_object_set_new(l, "tcbStatus", json_string(status));
-  }
-  char *out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-  json_decref(j);
-  if (out == NULL) exit(1);
-  return out;
-}
-
 static char *hex0x(const uint8_t *b, size_t n) {
   char *s = malloc(2 * n + 3);
   if (s == NULL) abort();
@@ -181,8 +148,6 @@ static int cmd_quote(int argc, char **argv) {
   dcap_world w;
   dcap_world_init(&w, 1, "Intel SGX PCK Certificate", "Intel SGX TCB Signing", keys);
   for (int i = 0; i < DW_NKEYS; i++) EVP_PKEY_free(keys[i]);
-  w.crl_last = at - 86400;
-  w.crl_next = at + 30 * 86400;
   dcap_quote_mods m = {.report_data = rd, .mrtd = have_mrtd ? mrtd : NULL};
   if (debug) {
     m.body_off[0] = TKMS_TD_R_TDATTRIBUTES;
@@ -190,10 +155,8 @@ static int cmd_quote(int argc, char **argv) {
   }
   size_t qlen;
   uint8_t *q = dcap_world_quote(&w, &m, &qlen);
-  char *ti = edit_collateral(w.tcb_info, "tcbInfo", at, status);
-  char *qi = edit_collateral(w.qe_identity, "enclaveIdentity", at, NULL);
   tkms_cli_collateral c;
-  dcap_world_collateral(&w, ti, qi, -1, -1, &c);
+  dcap_world_fresh_collateral(&w, at, status, &c);
 
   json_t *col = json_object();
   for (size_t i = 0; i < c.col.n; i++) {
@@ -210,8 +173,6 @@ static int cmd_quote(int argc, char **argv) {
   json_decref(out);
   free(ev);
   free(root);
-  free(ti);
-  free(qi);
   free(q);
   tkms_cli_collateral_free(&c);
   dcap_world_free(&w);

@@ -11,6 +11,7 @@
 #include <string.h>
 /* cmocka after the standard headers it needs */
 #include <cmocka.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -221,4 +222,45 @@ char *dcap_edit(const char *s, const char *from, const char *to) {
   memcpy(out + a, to, tl);
   memcpy(out + a + tl, at + fl, sl - a - fl + 1);
   return out;
+}
+
+static void iso_time(time_t t, char out[32]) {
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The signed JSON text with issueDate / nextUpdate around at and, for a TCB
+ * info, every tcbLevels[].tcbStatus set to status (if not NULL). */
+static char *fresh_text(const char *text, time_t at, const char *status) {
+  json_error_t err;
+  json_t *j = json_loads(text, 0, &err);
+  if (j == NULL) {
+    fail_msg("collateral text is not JSON: %s", err.text);
+  }
+  char a[32], b[32];
+  iso_time(at - 86400, a);
+  iso_time(at + 30 * 86400, b);
+  json_object_set_new(j, "issueDate", json_string(a));
+  json_object_set_new(j, "nextUpdate", json_string(b));
+  if (status != NULL) {
+    json_t *levels = json_object_get(j, "tcbLevels"), *l;
+    size_t i;
+    json_array_foreach(levels, i, l) json_object_set_new(l, "tcbStatus", json_string(status));
+  }
+  char *out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  json_decref(j);
+  assert_non_null(out);
+  return out;
+}
+
+void dcap_world_fresh_collateral(dcap_world *w, time_t at, const char *tcb_status,
+                                 tkms_cli_collateral *c) {
+  w->crl_last = at - 86400;
+  w->crl_next = at + 30 * 86400;
+  char *ti = fresh_text(w->tcb_info, at, tcb_status);
+  char *qi = fresh_text(w->qe_identity, at, NULL);
+  dcap_world_collateral(w, ti, qi, -1, -1, c);
+  free(ti);
+  free(qi);
 }

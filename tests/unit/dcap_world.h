@@ -56,6 +56,11 @@ uint8_t *dcap_world_quote(const dcap_world *w, const dcap_quote_mods *m, size_t 
  * re-signed; the CA or the leaf revoked when asked (a serial, or -1). */
 void dcap_world_collateral(const dcap_world *w, const char *tcb_info, const char *qe_identity,
                            long revoke_on_root_crl, long revoke_on_pck_crl, tkms_cli_collateral *c);
+/* Collateral valid around at (CRLs and the TCB info / QE identity issued a day
+ * before, next update 30 days after), every TCB level of the TCB info given
+ * tcb_status when not NULL (so the level the quote matches has it). */
+void dcap_world_fresh_collateral(dcap_world *w, time_t at, const char *tcb_status,
+                                 tkms_cli_collateral *c);
 /* s with the first occurrence of from replaced by to (malloc'd). */
 char *dcap_edit(const char *s, const char *from, const char *to);
 #endif

@@ -14,6 +14,7 @@
 #include "core/policy.h"
 #include "core/records.h"
 #include "core/sessions.h"
+#include "dcap_world.h"
 
 static int setup(void **state) {
   *state = h_setup();
@@ -396,6 +397,105 @@ static void test_open_attested_refusals(void **state) {
   h_refused(e, &w, TKMS_E_BAD_REQUEST, &before);
 }
 
+/* ---- SESSION_OPEN_ATTESTED end to end in the core, on test-CA evidence ----------- */
+
+typedef struct {
+  dcap_world w;
+  h_signer sk;
+} open_ctx;
+
+/* Asks for a challenge, makes a TDX quote (mrtd, debug, report data for bound_key,
+ * collateral with tcb_status) and sends SESSION_OPEN_ATTESTED for o->sk. */
+static int open_with(h_env *e, open_ctx *o, const uint8_t *mrtd, int debug, const char *bound_key,
+                     const char *tcb_status, const uint8_t *key_id) {
+  tkms_fw w;
+  uint8_t nonce[32], rd[64];
+  h_begin(&w, TKMS_OP_ATTEST_CHALLENGE);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+  h_fixed(e, TKMS_F_NONCE, nonce, 32);
+  tkms_attested_report_data(e->salt, nonce, bound_key != NULL ? bound_key : o->sk.text, rd);
+  dcap_quote_mods m = {.report_data = rd, .mrtd = mrtd};
+  if (debug) {
+    m.body_off[0] = TKMS_TD_R_TDATTRIBUTES;
+    m.body_val[0] = (uint8_t)(o->w.rq.body[TKMS_TD_R_TDATTRIBUTES] | 1);
+  }
+  size_t qlen;
+  uint8_t *q = dcap_world_quote(&o->w, &m, &qlen);
+  tkms_cli_collateral col;
+  dcap_world_fresh_collateral(&o->w, (time_t)h_now, tcb_status, &col);
+  h_begin(&w, TKMS_OP_SESSION_OPEN_ATTESTED);
+  tkms_fw_str(&w, TKMS_F_ATT_FORMAT, "tdx");
+  tkms_fw_bytes(&w, TKMS_F_EVIDENCE, q, qlen);
+  for (size_t i = 0; i < col.col.n; i++) {
+    size_t nl = strlen(col.col.items[i].name), n = 1 + nl + col.col.items[i].len;
+    uint8_t *item = malloc(n);
+    assert_non_null(item);
+    item[0] = (uint8_t)nl;
+    memcpy(item + 1, col.col.items[i].name, nl);
+    memcpy(item + 1 + nl, col.col.items[i].data, col.col.items[i].len);
+    tkms_fw_bytes(&w, TKMS_F_COLLATERAL, item, n);
+    free(item);
+  }
+  tkms_fw_bytes(&w, TKMS_F_NONCE, nonce, 32);
+  tkms_fw_str(&w, TKMS_F_SESSION_KEY, o->sk.text);
+  tkms_fw_u64(&w, TKMS_F_EXPIRY, h_now + 600);
+  if (key_id != NULL) tkms_fw_bytes(&w, TKMS_F_SCOPE_KEY, key_id, 16);
+  free(q);
+  tkms_cli_collateral_free(&col);
+  return h_call(e, &w);
+}
+
+static void test_open_attested_end_to_end(void **state) {
+  h_env *e = *state;
+  open_ctx o;
+  dcap_world_init(&o.w, 1, "Intel SGX PCK Certificate", "Intel SGX TCB Signing", NULL);
+  h_signer_ed(&o.sk, 5);
+  h_signer owner;
+  h_signer_eoa(&owner, 6);
+  tkms_policy p;
+  two_entries(&p, 0);
+  uint8_t k[16];
+  create_with_policy(e, &owner, &p, k);
+
+  /* without the test root the core trusts Intel's root only */
+  assert_int_equal(open_with(e, &o, M_TDX, 0, NULL, NULL, NULL), TKMS_E_EVIDENCE_INVALID);
+  assert_non_null(strstr(e->err, "root"));
+  e->core->has_test_root = 1;
+  memcpy(e->core->test_root, o.w.pin, 65);
+
+  h_snap before;
+  h_snap_take(e, &before);
+  assert_int_equal(open_with(e, &o, M_TDX, 1, NULL, NULL, NULL), TKMS_E_DEBUG_NOT_ALLOWED);
+  h_signer other;
+  h_signer_ed(&other, 7);
+  assert_int_equal(open_with(e, &o, M_TDX, 0, other.text, NULL, NULL),
+                   TKMS_E_SESSION_KEY_NOT_BOUND);
+  assert_int_equal(open_with(e, &o, M_OTHER, 0, NULL, NULL, k), TKMS_E_MEASUREMENT_NOT_ALLOWED);
+  assert_int_equal(open_with(e, &o, M_TDX, 0, NULL, "OutOfDate", k), TKMS_E_TCB_STATUS_NOT_ALLOWED);
+  h_snap_same(e, &before);
+
+  assert_int_equal(open_with(e, &o, M_TDX, 0, NULL, NULL, k), TKMS_OK);
+  uint8_t sid[16];
+  h_fixed(e, TKMS_F_SESSION_ID, sid, 16);
+  char owner_text[TKMS_MAX_PRINCIPAL + 1], want[TKMS_MAX_PRINCIPAL + 1];
+  assert_int_equal(tkms_frame_get_str(&e->rf, TKMS_F_OWNER, owner_text, TKMS_MAX_PRINCIPAL), 0);
+  assert_int_equal(tkms_measurement_principal(TKMS_ATTEST_TDX, M_TDX, 48, want), 0);
+  assert_string_equal(owner_text, want);
+  char tcb[32];
+  assert_int_equal(tkms_frame_get_str(&e->rf, TKMS_F_ATT_TCB_STATUS, tcb, sizeof tcb - 1), 0);
+  assert_string_equal(tcb, "UpToDate");
+  h_commit(e);
+  assert_int_equal(sign_by(e, k, &o.sk, sid), TKMS_OK);
+  /* the session and its claims survive a restart of the core */
+  assert_int_equal(h_restart(e), 0);
+  assert_int_equal(sign_by(e, k, &o.sk, sid), TKMS_OK);
+  const tkms_rec *r = tkms_index_find(&e->core->index, TKMS_REC_SESSION, sid, 16);
+  assert_non_null(r);
+  assert_int_equal(r->u.session.attested, 1);
+  assert_memory_equal(r->u.session.meas, M_TDX, 48);
+  dcap_world_free(&o.w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_policy_check),
@@ -405,6 +505,7 @@ int main(void) {
       cmocka_unit_test(test_session_record_format),
       cmocka_unit_test_setup_teardown(test_gated_sign, setup, teardown),
       cmocka_unit_test_setup_teardown(test_open_attested_refusals, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_open_attested_end_to_end, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
