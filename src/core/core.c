@@ -29,7 +29,8 @@ int tkms_core_new(const tkms_platform *plat, int init_allowed, tkms_core **out) 
   pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
   bad |= pthread_mutex_init(&c->mutation, &ma) != 0;
   pthread_mutexattr_destroy(&ma);
-  if (bad || tkms_index_init(&c->index) != 0 || tkms_sethash_init(&c->set) != 0) {
+  if (bad || tkms_index_init(&c->index) != 0 || tkms_sethash_init(&c->set) != 0 ||
+      tkms_rate_init(&c->rate) != 0) {
     tkms_index_free(&c->index);
     free(c);
     return -1;
@@ -42,6 +43,7 @@ int tkms_core_new(const tkms_platform *plat, int init_allowed, tkms_core **out) 
 void tkms_core_free(tkms_core *c) {
   if (c == NULL) return;
   tkms_index_free(&c->index);
+  tkms_rate_free(&c->rate);
   tkms_secrets_free(c->sec);
   pthread_rwlock_destroy(&c->lock);
   pthread_mutex_destroy(&c->mutation);
