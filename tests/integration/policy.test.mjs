@@ -379,3 +379,33 @@ test('CLI: key create --policy, key policy, policy-update, policy-cancel', async
   assert.notEqual(r.code, 0);
   assert.match(r.err, /delay_s/);
 });
+
+test('a pending change survives a restart of the service and still applies', async () => {
+  const dataDir = makeTmpDir('tkms-policy-restart-');
+  let s2 = await start({ dataDir });
+  try {
+    let c2 = await new Client(s2.url, { timeoutMs: 10000 }).init();
+    const a = new EoaSigner();
+    const b = new EoaSigner();
+    const r = await c2.createKey(a, 'secp256k1', { policy: { delay_s: 3 } });
+    expectStatus(r, 201);
+    const id = r.json.key_id;
+    const u = await c2.updatePolicy(a, id, { newOwner: b.principal });
+    expectStatus(u, 202);
+    await s2.stop();
+    s2 = await start({ dataDir });
+    c2 = await new Client(s2.url, { timeoutMs: 10000 }).init();
+    let g = await c2.getPolicy(id);
+    expectStatus(g, 200);
+    assert.equal(g.json.pending.new_owner, b.principal);
+    assert.equal(g.json.pending.effective_at, u.json.pending.effective_at);
+    expectError(await c2.sign(b, id, 'digest', rand(32)), 403, 'wrong_signer');
+    await until(u.json.pending.effective_at);
+    expectStatus(await c2.sign(b, id, 'digest', rand(32)), 200);
+    g = await c2.getPolicy(id);
+    assert.equal(g.json.owner, b.principal);
+    assert.equal(g.json.pending, null);
+  } finally {
+    await s2.stop();
+  }
+});

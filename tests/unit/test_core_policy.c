@@ -917,6 +917,47 @@ static void test_owner_change(void **state) {
                    TKMS_E_BAD_REQUEST);
 }
 
+/* Rotation keeps the stored owner and policy and leaves a pending change pending;
+ * a due change stays in force across the rotation and materialises on the new
+ * version's record. */
+static void test_rotate_with_pending(void **state) {
+  h_env *e = *state;
+  h_signer a, bb;
+  h_signer_eoa(&a, 1);
+  h_signer_eoa(&bb, 2);
+  tkms_policy p0;
+  tkms_policy_default(&p0);
+  p0.delay_s = 30;
+  uint8_t b[TKMS_POLICY_ENC_MAX], id[16];
+  create_with_policy(e, &a, b, enc(&p0, b), id, TKMS_OK);
+  uint64_t t0 = h_now;
+  assert_int_equal(update(e, &a, id, bb.text, NULL, NULL), TKMS_OK);
+  tkms_fw w;
+  h_req_key(e, &w, TKMS_OP_KEY_ROTATE, id);
+  h_sign(e, &w, &a, NULL);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+  h_commit(e);
+  assert_int_equal(key_of(e, id)->version, 2);
+  policy_eq(tkms_rec_policy(key_of(e, id)), &p0);
+  assert_non_null(tkms_key_pending(e->core, key_of(e, id)));
+  h_now = t0 + 30;
+  /* due: the new owner rotates (the old one cannot), the change stays in force */
+  h_req_key(e, &w, TKMS_OP_KEY_ROTATE, id);
+  h_sign(e, &w, &a, NULL);
+  assert_int_equal(h_call(e, &w), TKMS_E_WRONG_SIGNER);
+  h_req_key(e, &w, TKMS_OP_KEY_ROTATE, id);
+  h_sign(e, &w, &bb, NULL);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+  h_commit(e);
+  assert_string_equal(tkms_key_owner_at(e->core, key_of(e, id), h_now), bb.text);
+  assert_int_equal(materialise(e, id), TKMS_OK);
+  assert_int_equal(key_of(e, id)->version, 3);
+  assert_string_equal(key_of(e, id)->u.key.owner, bb.text);
+  assert_int_equal(sign_with(e, &bb, id), TKMS_OK);
+  assert_int_equal(h_restart(e), TKMS_OK);
+  assert_int_equal(sign_with(e, &bb, id), TKMS_OK);
+}
+
 static void test_replay_and_session(void **state) {
   h_env *e = *state;
   h_signer a, skey;
@@ -1027,6 +1068,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
       cmocka_unit_test_setup_teardown(test_narrow_applies_at_once, setup, teardown),
       cmocka_unit_test_setup_teardown(test_owner_change, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_rotate_with_pending, setup, teardown),
       cmocka_unit_test_setup_teardown(test_replay_and_session, setup, teardown),
       cmocka_unit_test_setup_teardown(test_limits_at_sign, setup, teardown),
   };
