@@ -35,6 +35,10 @@ static const char usage_text[] =
     "                        (--data STRING | --hex 0x… | --file PATH) [--key-version N]\n"
     "       tkms key rotate ID --account FILE\n"
     "       tkms key destroy ID --account FILE [--receipt-out FILE]\n"
+    "       tkms key policy ID\n"
+    "       tkms key policy-update ID --account FILE [--new-owner PRINCIPAL]\n"
+    "                              [--policy FILE.json]\n"
+    "       tkms key policy-cancel ID --account FILE\n"
     "\n"
     "Options for every command:\n"
     "  --url URL            the service (default $TKMS_URL, else " TKMS_CLI_DEFAULT_URL
@@ -51,6 +55,10 @@ static const char usage_text[] =
     "message for ed25519 keys. A sign request is signed for one key version: the\n"
     "current one (asked from the service) unless --key-version names it; after a\n"
     "rotation the service refuses a request signed for another version.\n"
+    "policy shows the policy in force and a pending change; policy-update changes\n"
+    "the owner and/or the policy: a change that widens access waits out the\n"
+    "policy's delay_s (202, pending; policy-cancel withdraws it before then), one\n"
+    "that only narrows applies at once (200). See docs/policy.md.\n"
     "--receipt-out saves the deletion receipt together with\n"
     "its EIP-712 domain, so `tkms receipt verify` can check it offline.\n"
     "Answers are printed as JSON; errors go to stderr with a non-zero exit.\n";
@@ -506,6 +514,82 @@ static int cmd_lifecycle(tkms_cli_common *c, int argc, char **argv, int destroy)
   return rc;
 }
 
+/* policy: GET /v1/keys/{id}/policy. */
+static int cmd_policy_get(tkms_cli_common *c, int argc, char **argv) {
+  int help = 0;
+  char *pos[2];
+  size_t n_pos = 0;
+  uint8_t id[KEY_ID_BYTES];
+  char id_hex[KEY_ID_HEX], path[80];
+  if (tkms_cli_args_parse(argc, argv, NULL, 0, pos, 2, &n_pos, c, &help) != 0)
+    return usage(stderr, TKMS_CLI_EXIT_USAGE);
+  if (help) return usage(stdout, TKMS_CLI_EXIT_OK);
+  if (one_key_id(pos, n_pos, id, id_hex) != 0) return usage(stderr, TKMS_CLI_EXIT_USAGE);
+  snprintf(path, sizeof path, "/v1/keys/%s/policy", id_hex);
+  return get_and_print(c, path);
+}
+
+/* policy-update (UpdatePolicy) and policy-cancel (CancelPolicyChange). */
+static int cmd_policy_change(tkms_cli_common *c, int argc, char **argv, int cancel) {
+  const char *account = NULL, *new_owner = NULL, *policy_file = NULL;
+  int dry_run = 0, help = 0;
+  const tkms_cli_opt opts[] = {{"account", &account, NULL},
+                               {"dry-run", NULL, &dry_run},
+                               {"new-owner", &new_owner, NULL},
+                               {"policy", &policy_file, NULL}};
+  char *pos[2];
+  size_t n_pos = 0;
+  uint8_t id[KEY_ID_BYTES];
+  char id_hex[KEY_ID_HEX], path[80];
+  if (tkms_cli_args_parse(argc, argv, opts, cancel ? 2 : 4, pos, 2, &n_pos, c, &help) != 0)
+    return usage(stderr, TKMS_CLI_EXIT_USAGE);
+  if (help) return usage(stdout, TKMS_CLI_EXIT_OK);
+  if (one_key_id(pos, n_pos, id, id_hex) != 0) return usage(stderr, TKMS_CLI_EXIT_USAGE);
+  if (account == NULL) return usage_error("this command needs --account FILE");
+  if (!cancel && new_owner == NULL && policy_file == NULL)
+    return usage_error("policy-update needs --new-owner PRINCIPAL, --policy FILE.json or both");
+  json_t *policy = NULL;
+  uint8_t pol[TKMS_POLICY_JSON_ENC_MAX];
+  size_t pol_len = 0;
+  if (policy_file != NULL && load_policy(policy_file, &policy, pol, sizeof pol, &pol_len) != 0)
+    return TKMS_CLI_EXIT_FAIL;
+  signer s;
+  if (signer_init(c, account, &s) != 0) {
+    json_decref(policy);
+    return TKMS_CLI_EXIT_FAIL;
+  }
+  json_t *body = json_object();
+  int rc = TKMS_CLI_EXIT_FAIL;
+  if (cancel) {
+    tkms_cli_value vals[] = {tkms_cli_value_bytes(id, KEY_ID_BYTES),
+                             tkms_cli_value_bytes(s.env.request_id, 32),
+                             tkms_cli_value_uint(s.env.deadline)};
+    snprintf(path, sizeof path, "/v1/keys/%s/policy/pending", id_hex);
+    if (body != NULL)
+      rc = sign_and_send(c, &s, TKMS_RT_CANCEL_POLICY_CHANGE, vals, 3, body, "DELETE", path,
+                         dry_run, -1, NULL);
+  } else {
+    const char *owner = new_owner != NULL ? new_owner : "";
+    tkms_cli_value vals[] = {tkms_cli_value_bytes(id, KEY_ID_BYTES), tkms_cli_value_str(owner),
+                             tkms_cli_value_bytes(pol, pol_len),
+                             tkms_cli_value_bytes(s.env.request_id, 32),
+                             tkms_cli_value_uint(s.env.deadline)};
+    snprintf(path, sizeof path, "/v1/keys/%s/policy", id_hex);
+    int bad = body == NULL ||
+              (new_owner != NULL && json_object_set_new(body, "new_owner", json_string(owner))) ||
+              (policy != NULL && json_object_set(body, "policy", policy) != 0);
+    if (bad)
+      fprintf(stderr, "tkms: --new-owner must be UTF-8 text\n");
+    else
+      rc = sign_and_send(c, &s, TKMS_RT_UPDATE_POLICY, vals, 5, body, "POST", path, dry_run, -1,
+                         NULL);
+  }
+  json_decref(body);
+  json_decref(policy);
+  tkms_cli_account_free(&s.account);
+  return rc;
+}
+
 int tkms_cli_cmd_key(tkms_cli_common *c, int argc, char **argv) {
   if (argc < 2) return usage(stderr, TKMS_CLI_EXIT_USAGE);
   const char *sub = argv[1];
@@ -517,6 +601,9 @@ int tkms_cli_cmd_key(tkms_cli_common *c, int argc, char **argv) {
   if (strcmp(sub, "sign") == 0) return cmd_sign(c, argc, argv);
   if (strcmp(sub, "rotate") == 0) return cmd_lifecycle(c, argc, argv, 0);
   if (strcmp(sub, "destroy") == 0) return cmd_lifecycle(c, argc, argv, 1);
+  if (strcmp(sub, "policy") == 0) return cmd_policy_get(c, argc, argv);
+  if (strcmp(sub, "policy-update") == 0) return cmd_policy_change(c, argc, argv, 0);
+  if (strcmp(sub, "policy-cancel") == 0) return cmd_policy_change(c, argc, argv, 1);
   if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0)
     return usage(stdout, TKMS_CLI_EXIT_OK);
   fprintf(stderr, "tkms: unknown key command '%s'\n", sub);

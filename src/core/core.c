@@ -32,7 +32,7 @@ int tkms_core_new(const tkms_platform *plat, int init_allowed, tkms_core **out) 
   pthread_mutexattr_destroy(&ma);
   c->challenges = tkms_challenges_new();
   if (bad || c->challenges == NULL || tkms_index_init(&c->index) != 0 ||
-      tkms_sethash_init(&c->set) != 0) {
+      tkms_sethash_init(&c->set) != 0 || tkms_rate_init(&c->rate) != 0) {
     tkms_challenges_free(c->challenges);
     tkms_index_free(&c->index);
     free(c);
@@ -47,6 +47,7 @@ void tkms_core_free(tkms_core *c) {
   if (c == NULL) return;
   tkms_index_free(&c->index);
   tkms_challenges_free(c->challenges);
+  tkms_rate_free(&c->rate);
   tkms_secrets_free(c->sec);
   pthread_rwlock_destroy(&c->lock);
   pthread_mutex_destroy(&c->mutation);

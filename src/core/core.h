@@ -19,6 +19,7 @@
 
 #include "core/hierarchy.h"
 #include "core/index.h"
+#include "core/ratelimit.h"
 #include "crypto/sethash.h"
 #include "platform/platform.h"
 #include "proto/frame.h"
@@ -48,7 +49,8 @@ typedef struct tkms_core {
   tkms_sethash set;   /* multiset hash over the live records (manifest.c) */
   uint32_t n_records; /* live records */
   uint64_t next_txid;
-  size_t prune_cursor; /* where the next sweep for expired records starts */
+  size_t prune_cursor;  /* where the next sweep for expired records starts */
+  tkms_rate_table rate; /* key policies' rate_per_minute (in memory only) */
 
   /* Attested sessions (attested.h). */
   int has_test_root;     /* sim only: a DCAP test root is trusted besides Intel's */

@@ -45,6 +45,12 @@ static const tkms_ecall ecalls[] = {
   {TKMS_OP_SESSION_REVOKE,   RDY | AUTH | MUT,    TKMS_RT_REVOKE_SESSION, TKMS_SCOPE_SELF,    tkms_session_revoke_parse, tkms_session_revoke},
   {TKMS_OP_ATTEST,           RDY,                 -1,                     0,                  NULL,                     tkms_attest},
   {TKMS_OP_BN254_VERIFY,     RDY,                 -1,                     0,                  NULL,                     tkms_bn254_verify},
+  /* key policy: changed by the owner in force only (scope 0: no session may);
+     read and materialised without a signature (policy_ops.c says why) */
+  {TKMS_OP_POLICY_UPDATE,    RDY | AUTH | MUT,    TKMS_RT_UPDATE_POLICY,  0,                  tkms_policy_update_parse, tkms_policy_update},
+  {TKMS_OP_POLICY_CANCEL,    RDY | AUTH | MUT,    TKMS_RT_CANCEL_POLICY_CHANGE, 0,            tkms_policy_key_parse,    tkms_policy_cancel},
+  {TKMS_OP_POLICY_GET,       RDY,                 -1,                     0,                  NULL,                     tkms_policy_get},
+  {TKMS_OP_POLICY_MATERIALISE, RDY | MUT,         -1,                     0,                  tkms_policy_key_parse,    tkms_policy_materialise},
   /* attested sessions: the evidence authorises, not a signature (attested.h) */
   {TKMS_OP_ATTEST_CHALLENGE, RDY,                 -1,                     0,                  NULL,                     tkms_attest_challenge},
   {TKMS_OP_SESSION_OPEN_ATTESTED, RDY | MUT,      -1,                     0,                  tkms_session_open_attested_parse, tkms_session_open_attested},

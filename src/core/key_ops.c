@@ -249,6 +249,19 @@ int tkms_key_sign_op(tkms_op *op) {
                         "the stored record is not the current record of this key (version %u); "
                         "retry",
                         k->version);
+  /* The policy's limits, as in force now (a due pending change included). */
+  const tkms_policy *pol = tkms_key_policy_at(op->core, k, op->now);
+  if (pol->not_after != 0 && op->now > pol->not_after)
+    return tkms_op_fail(op, TKMS_E_KEY_EXPIRED,
+                        "the key's policy allows signing until %llu (now %llu)",
+                        (unsigned long long)pol->not_after, (unsigned long long)op->now);
+  int rl = tkms_rate_take(&op->core->rate, k->id, pol->rate_per_minute, op->now);
+  if (rl != 0)
+    return rl < 0 ? tkms_op_fail(op, TKMS_E_INTERNAL, "out of memory")
+                  : tkms_op_fail(op, TKMS_E_KEY_RATE_LIMITED,
+                                 "the key's policy allows %u signatures per minute; retry in "
+                                 "%llu s",
+                                 pol->rate_per_minute, (unsigned long long)(60 - op->now % 60));
   tkms_rec *opened = NULL;
   uint8_t *secret = NULL;
   if (tkms_record_open(op->core->sec, TKMS_REC_KEY, k->id, k->id_len, k->version, op->blob,

@@ -37,6 +37,13 @@ static const tkms_status_map table[TKMS_E__COUNT] = {
     [TKMS_E_INTERNAL] = {500, "internal"},
     [TKMS_E_WRONG_VERSION] = {409, "version_mismatch"},
     [TKMS_E_EXISTS] = {409, "key_exists"},
+    /* key policy (34-39) */
+    [TKMS_E_CHANGE_PENDING] = {409, "change_pending"},
+    [TKMS_E_NO_PENDING_CHANGE] = {404, "no_pending_change"},
+    [TKMS_E_CHANGE_EFFECTIVE] = {409, "change_effective"},
+    [TKMS_E_KEY_EXPIRED] = {403, "key_expired"},
+    [TKMS_E_KEY_RATE_LIMITED] = {429, "key_rate_limited"},
+    [TKMS_E_CHANGE_NOT_DUE] = {409, "change_not_due"},
     [TKMS_E_STALE_NONCE] = {401, "stale_nonce"},
     [TKMS_E_EVIDENCE_INVALID] = {401, "evidence_invalid"},
     [TKMS_E_SESSION_KEY_NOT_BOUND] = {401, "session_key_not_bound"},

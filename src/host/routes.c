@@ -95,6 +95,21 @@ int tkms_route_match(const char *method, const char *path, tkms_route *r, const 
       *allow = "GET, HEAD, DELETE";
       return TKMS_ROUTE_BAD_METHOD;
     }
+    if (n == 3 && seg_is(&s[2], "policy")) {
+      /* key policy (routes_policy.c) */
+      if (get) r->id = TKMS_R_KEY_POLICY_GET;
+      if (post) r->id = TKMS_R_KEY_POLICY_UPDATE, r->takes_body = 1;
+      if (get || post) return TKMS_ROUTE_FOUND;
+      *allow = "GET, HEAD, POST";
+      return TKMS_ROUTE_BAD_METHOD;
+    }
+    if (n == 4 && seg_is(&s[2], "policy") && seg_is(&s[3], "pending")) {
+      r->id = TKMS_R_KEY_POLICY_CANCEL;
+      r->takes_body = 1;
+      if (del) return TKMS_ROUTE_FOUND;
+      *allow = "DELETE";
+      return TKMS_ROUTE_BAD_METHOD;
+    }
     if (n == 3 && (seg_is(&s[2], "sign") || seg_is(&s[2], "rotate"))) {
       r->id = seg_is(&s[2], "sign") ? TKMS_R_KEY_SIGN : TKMS_R_KEY_ROTATE;
       r->takes_body = 1;
@@ -493,6 +508,15 @@ void tkms_route_run(tkms_req *req, tkms_resp *resp) {
       return;
     case TKMS_R_KEY_ROTATE:
       tkms_route_key_rotate(req, resp);
+      return;
+    case TKMS_R_KEY_POLICY_GET:
+      tkms_route_key_policy_get(req, resp);
+      return;
+    case TKMS_R_KEY_POLICY_UPDATE:
+      tkms_route_key_policy_update(req, resp);
+      return;
+    case TKMS_R_KEY_POLICY_CANCEL:
+      tkms_route_key_policy_cancel(req, resp);
       return;
     case TKMS_R_SESSION_OPEN:
       tkms_route_session_open(req, resp);

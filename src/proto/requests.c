@@ -26,6 +26,14 @@ static const tkms_eip712_field deletion_receipt[] = {{"keyId", "bytes16"},
                                                      {"destroyedAt", "uint64"},
                                                      {"requestId", "bytes32"}};
 
+static const tkms_eip712_field update_policy[] = {{"keyId", "bytes16"},
+                                                  {"newOwner", "string"},
+                                                  {"policy", "bytes"},
+                                                  {"requestId", "bytes32"},
+                                                  {"deadline", "uint64"}};
+static const tkms_eip712_field cancel_policy_change[] = {
+    {"keyId", "bytes16"}, {"requestId", "bytes32"}, {"deadline", "uint64"}};
+
 const tkms_eip712_request_type tkms_eip712_request_types[TKMS_RT__COUNT] = {
     [TKMS_RT_CREATE_KEY] =
         {"CreateKey",
@@ -54,4 +62,13 @@ const tkms_eip712_request_type tkms_eip712_request_types[TKMS_RT__COUNT] = {
                                   "uint64 destroyedAt,bytes32 requestId)",
                                   "(returned by DELETE /v1/keys/{id})", deletion_receipt,
                                   N(deletion_receipt)},
+    [TKMS_RT_UPDATE_POLICY] = {"UpdatePolicy",
+                               "UpdatePolicy(bytes16 keyId,string newOwner,bytes policy,"
+                               "bytes32 requestId,uint64 deadline)",
+                               "POST /v1/keys/{id}/policy", update_policy, N(update_policy)},
+    [TKMS_RT_CANCEL_POLICY_CHANGE] = {"CancelPolicyChange",
+                                      "CancelPolicyChange(bytes16 keyId,bytes32 requestId,"
+                                      "uint64 deadline)",
+                                      "DELETE /v1/keys/{id}/policy/pending", cancel_policy_change,
+                                      N(cancel_policy_change)},
 };

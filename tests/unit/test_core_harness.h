@@ -457,6 +457,10 @@ static H_UNUSED int h_rt_of(uint16_t op) {
       return TKMS_RT_OPEN_SESSION;
     case TKMS_OP_SESSION_REVOKE:
       return TKMS_RT_REVOKE_SESSION;
+    case TKMS_OP_POLICY_UPDATE:
+      return TKMS_RT_UPDATE_POLICY;
+    case TKMS_OP_POLICY_CANCEL:
+      return TKMS_RT_CANCEL_POLICY_CHANGE;
     default:
       return -1;
   }

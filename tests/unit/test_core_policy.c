@@ -49,6 +49,14 @@ static size_t enc(const tkms_policy *p, uint8_t *b) {
   return n;
 }
 
+/* Same policy: same canonical encoding (entries past n_software do not count). */
+static void policy_eq(const tkms_policy *a, const tkms_policy *b) {
+  uint8_t x[TKMS_POLICY_ENC_MAX], y[TKMS_POLICY_ENC_MAX];
+  size_t nx = enc(a, x), ny = enc(b, y);
+  assert_int_equal(nx, ny);
+  assert_memory_equal(x, y, nx);
+}
+
 static void refused(const uint8_t *b, size_t n, const char *why_part) {
   tkms_policy p;
   const char *why = NULL;
@@ -422,14 +430,14 @@ static void test_key_record_format(void **state) {
   tkms_rec *o = NULL;
   const uint8_t *sec = NULL;
   assert_int_equal(tkms_rec_plain_decode(TKMS_REC_KEY, r->id, 16, 3, pt, n, &o, &sec), 0);
-  assert_memory_equal(tkms_rec_policy(o), &p, sizeof p);
+  policy_eq(tkms_rec_policy(o), &p);
   assert_memory_equal(sec, secret, 32);
   assert_string_equal(o->u.key.owner, OWNER_A);
   /* a deep copy owns its own policy */
   tkms_rec *d = tkms_rec_dup(o);
   assert_non_null(d);
   assert_ptr_not_equal(d->u.key.policy, o->u.key.policy);
-  assert_memory_equal(d->u.key.policy, &p, sizeof p);
+  policy_eq(d->u.key.policy, &p);
   tkms_rec_free(d);
   tkms_rec_free(o);
 
@@ -498,7 +506,7 @@ static void test_pending_record_format(void **state) {
   assert_int_equal(o->u.pending.accepted_at, 100);
   assert_int_equal(o->u.pending.effective_at, 160);
   assert_string_equal(o->u.pending.new_owner, OWNER_B);
-  assert_memory_equal(tkms_rec_policy(o), &p, sizeof p);
+  policy_eq(tkms_rec_policy(o), &p);
   tkms_rec_free(o);
   /* version other than 1, effective before accepted, wrong id length: refused */
   assert_int_equal(tkms_rec_plain_decode(TKMS_REC_POLICY_CHANGE, r->id, 16, 2, pt, n, &o, NULL),
@@ -558,9 +566,9 @@ static void test_policy_at(void **state) {
   /* effective_at - 1: still the old; effective_at and later: the new, unmaterialised */
   assert_true(tkms_policy_is_default(tkms_key_policy_at(&c, k, 1059)));
   assert_string_equal(tkms_key_owner_at(&c, k, 1059), OWNER_A);
-  assert_memory_equal(tkms_key_policy_at(&c, k, 1060), &p, sizeof p);
+  policy_eq(tkms_key_policy_at(&c, k, 1060), &p);
   assert_string_equal(tkms_key_owner_at(&c, k, 1060), OWNER_B);
-  assert_memory_equal(tkms_key_policy_at(&c, k, UINT64_MAX), &p, sizeof p);
+  policy_eq(tkms_key_policy_at(&c, k, UINT64_MAX), &p);
   /* another key with the same id bytes is not affected by type confusion */
   assert_null(tkms_key_pending(&c, pc));
   tkms_index_free(&c.index);
@@ -596,14 +604,14 @@ static void test_create_with_policy(void **state) {
   create_with_policy(e, &owner, NULL, 0, id2, TKMS_OK);
   const tkms_rec *k1 = tkms_index_find(&e->core->index, TKMS_REC_KEY, id1, 16);
   const tkms_rec *k2 = tkms_index_find(&e->core->index, TKMS_REC_KEY, id2, 16);
-  assert_memory_equal(tkms_key_policy_at(e->core, k1, h_now), &p, sizeof p);
+  policy_eq(tkms_key_policy_at(e->core, k1, h_now), &p);
   assert_null(k2->u.key.policy);
 
   /* the policy is sealed in the record: a restarted core reads it back */
   assert_int_equal(h_restart(e), TKMS_OK);
   k1 = tkms_index_find(&e->core->index, TKMS_REC_KEY, id1, 16);
   assert_non_null(k1);
-  assert_memory_equal(tkms_key_policy_at(e->core, k1, h_now), &p, sizeof p);
+  policy_eq(tkms_key_policy_at(e->core, k1, h_now), &p);
 
   /* what was signed is what is stored: a bad policy is refused, nothing changes */
   h_snap before;
@@ -645,6 +653,407 @@ static void test_create_with_policy(void **state) {
   tkms_fw_free(&w);
 }
 
+/* ---- time-locked changes through the core ------------------------------------------- */
+
+/* An UpdatePolicy request (new_owner "" = unchanged; pol NULL/0 = unchanged),
+ * with the key's current record from the store. Not yet signed. */
+static void req_update(h_env *e, tkms_fw *w, const uint8_t id[16], const char *new_owner,
+                       const tkms_policy *pol) {
+  uint8_t b[TKMS_POLICY_ENC_MAX];
+  size_t n = pol != NULL ? enc(pol, b) : 0;
+  h_begin(w, TKMS_OP_POLICY_UPDATE);
+  tkms_fw_bytes(w, TKMS_F_KEY_ID, id, 16);
+  tkms_fw_bytes(w, TKMS_F_NEW_OWNER, (const uint8_t *)new_owner, strlen(new_owner));
+  tkms_fw_bytes(w, TKMS_F_POLICY, b, n);
+  h_envelope(e, w, NULL, h_now + 60);
+  h_rec *r = h_store_find(e, TKMS_REC_KEY, id, 16);
+  assert_non_null(r);
+  tkms_fw_bytes(w, TKMS_F_BLOB, r->blob, r->blob_len);
+}
+
+/* Signs and sends an update; returns the status (committing on OK). */
+static int update(h_env *e, const h_signer *by, const uint8_t id[16], const char *new_owner,
+                  const tkms_policy *pol, uint32_t *applied) {
+  tkms_fw w;
+  req_update(e, &w, id, new_owner, pol);
+  h_sign(e, &w, by, NULL);
+  int st = h_call(e, &w);
+  if (st == TKMS_OK) {
+    if (applied != NULL) *applied = h_u32(e, TKMS_F_APPLIED);
+    h_commit(e);
+  } else if (st == TKMS_E_INTERNAL) {
+    fail_msg("update: internal error: %s", e->err);
+  }
+  return st;
+}
+
+static int cancel(h_env *e, const h_signer *by, const uint8_t id[16]) {
+  tkms_fw w;
+  h_req_key(e, &w, TKMS_OP_POLICY_CANCEL, id);
+  h_sign(e, &w, by, NULL);
+  int st = h_call(e, &w);
+  if (st == TKMS_OK) h_commit(e);
+  return st;
+}
+
+static int materialise(h_env *e, const uint8_t id[16]) {
+  tkms_fw w;
+  h_begin(&w, TKMS_OP_POLICY_MATERIALISE);
+  tkms_fw_bytes(&w, TKMS_F_KEY_ID, id, 16);
+  h_rec *r = h_store_find(e, TKMS_REC_KEY, id, 16);
+  assert_non_null(r);
+  tkms_fw_bytes(&w, TKMS_F_BLOB, r->blob, r->blob_len);
+  int st = h_call(e, &w);
+  if (st == TKMS_OK) h_commit(e);
+  return st;
+}
+
+static int sign_with(h_env *e, const h_signer *by, const uint8_t id[16]) {
+  uint8_t msg[8] = "policy!";
+  tkms_fw w;
+  h_req_sign(e, &w, id, "message", msg, sizeof msg);
+  h_sign(e, &w, by, NULL);
+  return h_call(e, &w);
+}
+
+static const tkms_rec *key_of(h_env *e, const uint8_t id[16]) {
+  const tkms_rec *k = tkms_index_find(&e->core->index, TKMS_REC_KEY, id, 16);
+  assert_non_null(k);
+  return k;
+}
+
+static void test_widen_pending_then_effective(void **state) {
+  h_env *e = *state;
+  h_signer a;
+  h_signer_eoa(&a, 1);
+  tkms_policy p0, p1;
+  tkms_policy_default(&p0);
+  p0.delay_s = 100;
+  uint8_t b[TKMS_POLICY_ENC_MAX], id[16];
+  create_with_policy(e, &a, b, enc(&p0, b), id, TKMS_OK);
+  /* widen: allow attested software */
+  p1 = p0;
+  p1.n_software = 1;
+  p1.software[0] = sw(2, 0x11, 0, 2);
+  uint64_t t0 = h_now;
+  uint32_t applied = 9;
+  assert_int_equal(update(e, &a, id, "", &p1, &applied), TKMS_OK);
+  assert_int_equal(applied, 0);
+  const tkms_rec *pc = tkms_key_pending(e->core, key_of(e, id));
+  assert_non_null(pc);
+  assert_int_equal(pc->u.pending.accepted_at, t0);
+  assert_int_equal(pc->u.pending.effective_at, t0 + 100);
+  /* the pending change is sealed and survives a restart */
+  assert_int_equal(h_restart(e), TKMS_OK);
+  pc = tkms_key_pending(e->core, key_of(e, id));
+  assert_non_null(pc);
+  assert_int_equal(pc->u.pending.effective_at, t0 + 100);
+  /* GET shows both, with the core's time */
+  tkms_fw w;
+  h_begin(&w, TKMS_OP_POLICY_GET);
+  tkms_fw_bytes(&w, TKMS_F_KEY_ID, id, 16);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+  assert_int_equal(h_u64(e, TKMS_F_EFFECTIVE_AT), t0 + 100);
+  assert_int_equal(h_u64(e, TKMS_F_ACCEPTED_AT), t0);
+  assert_int_equal(h_u64(e, TKMS_F_TIME), h_now);
+  /* boundary: effective_at - 1 is the old policy, effective_at the new */
+  h_now = t0 + 99;
+  policy_eq(tkms_key_policy_at(e->core, key_of(e, id), h_now), &p0);
+  assert_int_equal(materialise(e, id), TKMS_E_CHANGE_NOT_DUE);
+  /* another change while one is pending: refused */
+  tkms_policy p2 = p0;
+  p2.rate_per_minute = 5; /* narrowing, but a change is pending */
+  assert_int_equal(update(e, &a, id, "", &p2, NULL), TKMS_E_CHANGE_PENDING);
+  h_now = t0 + 100;
+  policy_eq(tkms_key_policy_at(e->core, key_of(e, id), h_now), &p1);
+  /* too late to cancel */
+  h_snap before;
+  h_snap_take(e, &before);
+  h_req_key(e, &w, TKMS_OP_POLICY_CANCEL, id);
+  h_sign(e, &w, &a, NULL);
+  h_refused(e, &w, TKMS_E_CHANGE_EFFECTIVE, &before);
+  /* materialise: no signature needed; folds the change into the key record */
+  assert_int_equal(materialise(e, id), TKMS_OK);
+  assert_null(tkms_key_pending(e->core, key_of(e, id)));
+  policy_eq(tkms_rec_policy(key_of(e, id)), &p1);
+  assert_int_equal(materialise(e, id), TKMS_E_NO_PENDING_CHANGE);
+  assert_int_equal(sign_with(e, &a, id), TKMS_OK); /* the re-sealed record opens */
+  assert_int_equal(h_restart(e), TKMS_OK);
+  policy_eq(tkms_rec_policy(key_of(e, id)), &p1);
+  assert_int_equal(sign_with(e, &a, id), TKMS_OK);
+}
+
+static void test_cancel(void **state) {
+  h_env *e = *state;
+  h_signer a, other;
+  h_signer_eoa(&a, 1);
+  h_signer_eoa(&other, 2);
+  tkms_policy p0, p1;
+  tkms_policy_default(&p0);
+  p0.delay_s = 60;
+  p0.rate_per_minute = 10;
+  uint8_t b[TKMS_POLICY_ENC_MAX], id[16];
+  create_with_policy(e, &a, b, enc(&p0, b), id, TKMS_OK);
+  assert_int_equal(cancel(e, &a, id), TKMS_E_NO_PENDING_CHANGE);
+  p1 = p0;
+  p1.rate_per_minute = 0; /* removing the limit widens */
+  assert_int_equal(update(e, &a, id, "", &p1, NULL), TKMS_OK);
+  assert_non_null(tkms_key_pending(e->core, key_of(e, id)));
+  /* only the owner in force may cancel */
+  assert_int_equal(cancel(e, &other, id), TKMS_E_WRONG_SIGNER);
+  h_now += 59; /* effective_at - 1: still cancellable */
+  assert_int_equal(cancel(e, &a, id), TKMS_OK);
+  assert_null(tkms_key_pending(e->core, key_of(e, id)));
+  h_now += 10;
+  policy_eq(tkms_key_policy_at(e->core, key_of(e, id), h_now), &p0);
+  assert_int_equal(cancel(e, &a, id), TKMS_E_NO_PENDING_CHANGE);
+  assert_int_equal(h_restart(e), TKMS_OK);
+  assert_null(tkms_key_pending(e->core, key_of(e, id)));
+  /* a new change may be proposed once the old one is gone */
+  assert_int_equal(update(e, &a, id, "", &p1, NULL), TKMS_OK);
+  /* destroying the key drops its pending change with it */
+  tkms_fw w;
+  h_req_key(e, &w, TKMS_OP_KEY_DESTROY, id);
+  h_sign(e, &w, &a, NULL);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+  h_commit(e);
+  assert_null(tkms_index_find(&e->core->index, TKMS_REC_POLICY_CHANGE, id, 16));
+  assert_null(h_store_find(e, TKMS_REC_POLICY_CHANGE, id, 16));
+  assert_int_equal(h_restart(e), TKMS_OK);
+}
+
+static void test_narrow_applies_at_once(void **state) {
+  h_env *e = *state;
+  h_signer a;
+  h_signer_eoa(&a, 1);
+  tkms_policy p0, p1;
+  full_policy(&p0); /* delay 3600 */
+  p0.flags = 0;
+  p0.not_after = 0;
+  uint8_t b[TKMS_POLICY_ENC_MAX], id[16];
+  create_with_policy(e, &a, b, enc(&p0, b), id, TKMS_OK);
+  h_rec *before_rec = h_store_find(e, TKMS_REC_KEY, id, 16);
+  uint32_t version = before_rec->version;
+  p1 = p0;
+  p1.rate_per_minute = 1;
+  p1.n_software = 1;
+  p1.delay_s = 7200;
+  uint32_t applied = 9;
+  assert_int_equal(update(e, &a, id, "", &p1, &applied), TKMS_OK);
+  assert_int_equal(applied, 1);
+  assert_null(tkms_key_pending(e->core, key_of(e, id)));
+  policy_eq(tkms_key_policy_at(e->core, key_of(e, id), h_now), &p1);
+  /* re-sealed at the same version; the old blob is no longer the current record */
+  assert_int_equal(key_of(e, id)->version, version);
+  assert_int_equal(sign_with(e, &a, id), TKMS_OK);
+  assert_int_equal(sign_with(e, &a, id), TKMS_E_KEY_RATE_LIMITED); /* 1 per minute now */
+  assert_int_equal(h_restart(e), TKMS_OK);
+  policy_eq(tkms_rec_policy(key_of(e, id)), &p1);
+  /* a widening under a zero delay applies at once too */
+  tkms_policy z;
+  tkms_policy_default(&z);
+  create_with_policy(e, &a, NULL, 0, id, TKMS_OK);
+  z.n_software = 1;
+  z.software[0] = sw(1, 3, 0, 2);
+  assert_int_equal(update(e, &a, id, "", &z, &applied), TKMS_OK);
+  assert_int_equal(applied, 1);
+  policy_eq(tkms_rec_policy(key_of(e, id)), &z);
+  /* nothing to change; a stale blob */
+  assert_int_equal(update(e, &a, id, "", NULL, NULL), TKMS_E_BAD_REQUEST);
+  tkms_fw w;
+  req_update(e, &w, id, "", &z);
+  tkms_fw_free(&w);
+  h_begin(&w, TKMS_OP_POLICY_UPDATE);
+  tkms_fw_bytes(&w, TKMS_F_KEY_ID, id, 16);
+  tkms_fw_bytes(&w, TKMS_F_NEW_OWNER, (const uint8_t *)"", 0);
+  tkms_fw_bytes(&w, TKMS_F_POLICY, b, enc(&p0, b));
+  h_envelope(e, &w, NULL, h_now + 60);
+  tkms_fw_bytes(&w, TKMS_F_BLOB, before_rec->blob, 8); /* not the current record */
+  h_sign(e, &w, &a, NULL);
+  assert_int_equal(h_call(e, &w), TKMS_E_STALE_RECORD);
+}
+
+static void test_owner_change(void **state) {
+  h_env *e = *state;
+  h_signer a, bb;
+  h_signer_eoa(&a, 1);
+  h_signer_eoa(&bb, 2);
+  tkms_policy p0;
+  tkms_policy_default(&p0);
+  p0.delay_s = 50;
+  uint8_t b[TKMS_POLICY_ENC_MAX], id[16];
+  create_with_policy(e, &a, b, enc(&p0, b), id, TKMS_OK);
+  uint64_t t0 = h_now;
+  uint32_t applied = 9;
+  /* an owner change always widens (to the new owner), even with the same policy */
+  assert_int_equal(update(e, &a, id, bb.text, NULL, &applied), TKMS_OK);
+  assert_int_equal(applied, 0);
+  /* before effective_at: the old owner signs, the new one is refused */
+  h_now = t0 + 49;
+  assert_int_equal(sign_with(e, &a, id), TKMS_OK);
+  assert_int_equal(sign_with(e, &bb, id), TKMS_E_WRONG_SIGNER);
+  assert_int_equal(update(e, &bb, id, "", &p0, NULL), TKMS_E_WRONG_SIGNER);
+  /* at effective_at, before anyone materialises it: the new owner only */
+  h_now = t0 + 50;
+  assert_string_equal(tkms_key_owner_at(e->core, key_of(e, id), h_now), bb.text);
+  assert_string_equal(key_of(e, id)->u.key.owner, a.text); /* not materialised */
+  assert_int_equal(sign_with(e, &bb, id), TKMS_OK);
+  assert_int_equal(sign_with(e, &a, id), TKMS_E_WRONG_SIGNER);
+  assert_int_equal(cancel(e, &a, id), TKMS_E_WRONG_SIGNER);
+  /* the new owner's narrowing change applies at once and folds the due one in */
+  tkms_policy p1 = p0;
+  p1.rate_per_minute = 100;
+  assert_int_equal(update(e, &bb, id, "", &p1, &applied), TKMS_OK);
+  assert_int_equal(applied, 1);
+  assert_null(tkms_key_pending(e->core, key_of(e, id)));
+  assert_string_equal(key_of(e, id)->u.key.owner, bb.text);
+  policy_eq(tkms_rec_policy(key_of(e, id)), &p1);
+  assert_int_equal(h_restart(e), TKMS_OK);
+  assert_string_equal(key_of(e, id)->u.key.owner, bb.text);
+  assert_int_equal(sign_with(e, &bb, id), TKMS_OK);
+  /* bad new owners */
+  assert_int_equal(update(e, &bb, id, "eoa:0xNOT", NULL, NULL), TKMS_E_BAD_REQUEST);
+  assert_int_equal(update(e, &bb, id, "EOA:0x7e5f4552091a69125d5dfcb7b8c2659029395bdf", NULL, NULL),
+                   TKMS_E_BAD_REQUEST);
+}
+
+/* Rotation keeps the stored owner and policy and leaves a pending change pending;
+ * a due change stays in force across the rotation and materialises on the new
+ * version's record. */
+static void test_rotate_with_pending(void **state) {
+  h_env *e = *state;
+  h_signer a, bb;
+  h_signer_eoa(&a, 1);
+  h_signer_eoa(&bb, 2);
+  tkms_policy p0;
+  tkms_policy_default(&p0);
+  p0.delay_s = 30;
+  uint8_t b[TKMS_POLICY_ENC_MAX], id[16];
+  create_with_policy(e, &a, b, enc(&p0, b), id, TKMS_OK);
+  uint64_t t0 = h_now;
+  assert_int_equal(update(e, &a, id, bb.text, NULL, NULL), TKMS_OK);
+  tkms_fw w;
+  h_req_key(e, &w, TKMS_OP_KEY_ROTATE, id);
+  h_sign(e, &w, &a, NULL);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+  h_commit(e);
+  assert_int_equal(key_of(e, id)->version, 2);
+  policy_eq(tkms_rec_policy(key_of(e, id)), &p0);
+  assert_non_null(tkms_key_pending(e->core, key_of(e, id)));
+  h_now = t0 + 30;
+  /* due: the new owner rotates (the old one cannot), the change stays in force */
+  h_req_key(e, &w, TKMS_OP_KEY_ROTATE, id);
+  h_sign(e, &w, &a, NULL);
+  assert_int_equal(h_call(e, &w), TKMS_E_WRONG_SIGNER);
+  h_req_key(e, &w, TKMS_OP_KEY_ROTATE, id);
+  h_sign(e, &w, &bb, NULL);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+  h_commit(e);
+  assert_string_equal(tkms_key_owner_at(e->core, key_of(e, id), h_now), bb.text);
+  assert_int_equal(materialise(e, id), TKMS_OK);
+  assert_int_equal(key_of(e, id)->version, 3);
+  assert_string_equal(key_of(e, id)->u.key.owner, bb.text);
+  assert_int_equal(sign_with(e, &bb, id), TKMS_OK);
+  assert_int_equal(h_restart(e), TKMS_OK);
+  assert_int_equal(sign_with(e, &bb, id), TKMS_OK);
+}
+
+static void test_replay_and_session(void **state) {
+  h_env *e = *state;
+  h_signer a, skey;
+  h_signer_eoa(&a, 1);
+  h_signer_ed(&skey, 7);
+  tkms_policy p0, p1;
+  tkms_policy_default(&p0);
+  p0.delay_s = 10;
+  p0.rate_per_minute = 50;
+  uint8_t b[TKMS_POLICY_ENC_MAX], id[16];
+  create_with_policy(e, &a, b, enc(&p0, b), id, TKMS_OK);
+  p1 = p0;
+  p1.rate_per_minute = 40;
+  /* a replayed update: the same signed request twice (and after a restart) */
+  tkms_fw w;
+  req_update(e, &w, id, "", &p1);
+  h_sign(e, &w, &a, NULL);
+  assert_int_equal(tkms_fw_finish(&w), 0);
+  uint8_t *raw = malloc(w.len);
+  size_t raw_len = w.len;
+  memcpy(raw, w.buf, w.len);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+  h_commit(e);
+  h_snap before;
+  for (int round = 0; round < 2; round++) {
+    h_snap_take(e, &before);
+    tkms_fw again = {.buf = malloc(raw_len), .len = raw_len, .cap = raw_len};
+    memcpy(again.buf, raw, raw_len);
+    h_refused(e, &again, TKMS_E_REPLAY, &before);
+    assert_int_equal(h_restart(e), TKMS_OK);
+  }
+  free(raw);
+  /* a session, even one allowed every operation on this key, cannot change the policy */
+  static const char *const all[] = {"create", "sign", "rotate", "destroy", NULL};
+  h_begin(&w, TKMS_OP_SESSION_OPEN);
+  tkms_fw_str(&w, TKMS_F_OWNER, a.text);
+  tkms_fw_str(&w, TKMS_F_SESSION_KEY, skey.text);
+  for (size_t i = 0; all[i] != NULL; i++) tkms_fw_str(&w, TKMS_F_SCOPE_OP, all[i]);
+  tkms_fw_bytes(&w, TKMS_F_SCOPE_KEY, id, 16);
+  tkms_fw_u64(&w, TKMS_F_EXPIRY, h_now + 600);
+  h_envelope(e, &w, NULL, h_now + 60);
+  h_sign(e, &w, &a, NULL);
+  if (h_call(e, &w) != TKMS_OK) fail_msg("open refused: %s", e->err);
+  uint8_t sid[16];
+  h_fixed(e, TKMS_F_SESSION_ID, sid, 16);
+  h_commit(e);
+  h_snap_take(e, &before);
+  p1.rate_per_minute = 30;
+  req_update(e, &w, id, "", &p1);
+  h_sign(e, &w, &skey, sid);
+  h_refused(e, &w, TKMS_E_SCOPE, &before);
+  h_req_key(e, &w, TKMS_OP_POLICY_CANCEL, id);
+  h_sign(e, &w, &skey, sid);
+  h_refused(e, &w, TKMS_E_SCOPE, &before);
+  /* but the session may sign within the policy */
+  uint8_t msg[4] = "abc";
+  h_req_sign(e, &w, id, "message", msg, 4);
+  h_sign(e, &w, &skey, sid);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+}
+
+static void test_limits_at_sign(void **state) {
+  h_env *e = *state;
+  h_signer a;
+  h_signer_eoa(&a, 1);
+  tkms_policy p;
+  tkms_policy_default(&p);
+  p.not_after = h_now + 10;
+  uint8_t b[TKMS_POLICY_ENC_MAX], id[16], id2[16];
+  create_with_policy(e, &a, b, enc(&p, b), id, TKMS_OK);
+  uint64_t t0 = h_now;
+  h_now = t0 + 10; /* at not_after: still allowed */
+  assert_int_equal(sign_with(e, &a, id), TKMS_OK);
+  h_now = t0 + 11;
+  assert_int_equal(sign_with(e, &a, id), TKMS_E_KEY_EXPIRED);
+  assert_non_null(strstr(e->err, "until"));
+  /* rate: 3 per minute, counted per key and per minute of the core's clock */
+  h_now = (h_now / 60 + 1) * 60; /* the start of a minute */
+  tkms_policy_default(&p);
+  p.rate_per_minute = 3;
+  create_with_policy(e, &a, b, enc(&p, b), id2, TKMS_OK);
+  for (int i = 0; i < 3; i++) assert_int_equal(sign_with(e, &a, id2), TKMS_OK);
+  assert_int_equal(sign_with(e, &a, id2), TKMS_E_KEY_RATE_LIMITED);
+  h_now += 59;
+  assert_int_equal(sign_with(e, &a, id2), TKMS_E_KEY_RATE_LIMITED);
+  h_now += 1; /* the next minute */
+  for (int i = 0; i < 3; i++) assert_int_equal(sign_with(e, &a, id2), TKMS_OK);
+  assert_int_equal(sign_with(e, &a, id2), TKMS_E_KEY_RATE_LIMITED);
+  /* a refused sign (wrong signer) does not spend the budget */
+  h_now += 60;
+  h_signer other;
+  h_signer_eoa(&other, 9);
+  for (int i = 0; i < 5; i++) assert_int_equal(sign_with(e, &other, id2), TKMS_E_WRONG_SIGNER);
+  for (int i = 0; i < 3; i++) assert_int_equal(sign_with(e, &a, id2), TKMS_OK);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_default_and_round_trip),
@@ -655,6 +1064,13 @@ int main(void) {
       cmocka_unit_test(test_index_record_size),
       cmocka_unit_test(test_policy_at),
       cmocka_unit_test_setup_teardown(test_create_with_policy, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_widen_pending_then_effective, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_narrow_applies_at_once, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_owner_change, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_rotate_with_pending, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_replay_and_session, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_limits_at_sign, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
