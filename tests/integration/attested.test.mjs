@@ -381,3 +381,27 @@ test('CLI: tkms attest challenge and tkms session open-attested', async () => {
   assert.equal(again.status, 1);
   assert.match(again.stderr, /stale_nonce/);
 });
+
+test('policy changes: narrowing stops a live attested session at once; widening waits out the delay', async () => {
+  const k = await keyWithPolicy(allowMrtd(['UpToDate'], { delay_s: 3600 }));
+  const sk = new Ed25519Signer();
+  const { res } = await openAttested(sk, { keyIds: [k.key_id] });
+  expectStatus(res, 201);
+  const sid = res.json.session_id;
+  const payload = rand(32);
+  checkSecpSignature(await c.sign(sk, k.key_id, 'digest', payload, { sessionId: sid }), {
+    mode: 'digest',
+    payload,
+    address: k.address,
+  });
+  // narrowing (the measurement removed) applies at once: the same session is refused
+  const narrow = await c.updatePolicy(owner, k.key_id, { policy: { delay_s: 3600 } });
+  expectStatus(narrow, 200);
+  assert.equal(narrow.json.applied, true);
+  expectError(await c.sign(sk, k.key_id, 'digest', payload, { sessionId: sid }), 403, 'measurement_not_allowed');
+  // widening (the measurement back) is pending for the delay: still refused now
+  const widen = await c.updatePolicy(owner, k.key_id, { policy: allowMrtd(['UpToDate'], { delay_s: 3600 }) });
+  expectStatus(widen, 202);
+  assert.ok(widen.json.pending.effective_at >= now() + 3599);
+  expectError(await c.sign(sk, k.key_id, 'digest', payload, { sessionId: sid }), 403, 'measurement_not_allowed');
+});
