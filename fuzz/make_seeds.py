@@ -56,6 +56,16 @@ seeds = {
                                  (F["PAYLOAD"], rnd(32)),
                                  (F["SIGNATURE"], (1).to_bytes(32, "big") + (2).to_bytes(32, "big"))]),
 }
+# attested sessions (ops 0x58-0x59, fields 0x78-0x7f): appended after the others so
+# the earlier seeds stay byte-identical.
+F.update(ATT_FORMAT=0x79, COLLATERAL=0x7a, EVIDENCE=0x59)
+seeds["attest_challenge"] = frame(0x58, [])
+seeds["session_open_attested"] = frame(0x59, [
+    (F["ATT_FORMAT"], b"tdx"), (F["EVIDENCE"], rnd(600)),
+    (F["COLLATERAL"], bytes([8]) + b"tcb_info" + b'{"id":"TDX"}'),
+    (F["COLLATERAL"], bytes([7]) + b"pck_crl" + rnd(64)),
+    (F["NONCE"], rnd(32)), (F["SESSION_KEY"], b"ed25519:0x" + rnd(32).hex().encode()),
+    (F["EXPIRY"], u64(2_000_000_000)), (F["SCOPE_KEY"], rnd(16))])
 os.makedirs(OUT, exist_ok=True)
 for name, data in seeds.items():
     with open(os.path.join(OUT, name), "wb") as f:
