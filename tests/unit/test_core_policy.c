@@ -121,7 +121,7 @@ static void test_default_and_round_trip(void **state) {
     p.delay_s = randombytes_uniform(TKMS_POLICY_MAX_DELAY + 1);
     p.flags = (uint8_t)(randombytes_random() & 1);
     p.rate_per_minute = randombytes_random();
-    p.not_after = ((uint64_t)randombytes_random() << 32) | randombytes_random();
+    p.not_after = (((uint64_t)randombytes_random() << 32) | randombytes_random()) >> 1;
     p.n_software = (uint8_t)randombytes_uniform(9);
     for (int i = 0; i < p.n_software; i++) {
       /* increasing (tee, fill) so the list is sorted */
@@ -171,6 +171,13 @@ static void test_decode_refusals(void **state) {
   assert_int_equal(tkms_policy_decode(t, n, &q, &why), 0);
   tkms_be32_put(t + 1, TKMS_POLICY_MAX_DELAY + 1);
   refused(t, n, "delay_s");
+
+  /* not_after: 2^63 - 1 is the largest */
+  memcpy(t, b, n);
+  tkms_be64_put(t + 10, (uint64_t)INT64_MAX);
+  assert_int_equal(tkms_policy_decode(t, n, &q, &why), 0);
+  tkms_be64_put(t + 10, (uint64_t)INT64_MAX + 1);
+  refused(t, n, "not_after");
 
   /* more than 8 software entries */
   tkms_policy_default(&q);
