@@ -51,6 +51,7 @@ static const tkms_ecall ecalls[] = {
   {TKMS_OP_POLICY_CANCEL,    RDY | AUTH | MUT,    TKMS_RT_CANCEL_POLICY_CHANGE, 0,            tkms_policy_key_parse,    tkms_policy_cancel},
   {TKMS_OP_POLICY_GET,       RDY,                 -1,                     0,                  NULL,                     tkms_policy_get},
   {TKMS_OP_POLICY_MATERIALISE, RDY | MUT,         -1,                     0,                  tkms_policy_key_parse,    tkms_policy_materialise},
+  {TKMS_OP_POLICY_DUE,       RDY,                 -1,                     0,                  NULL,                     tkms_policy_due},
   /* attested sessions: the evidence authorises, not a signature (attested.h) */
   {TKMS_OP_ATTEST_CHALLENGE, RDY,                 -1,                     0,                  NULL,                     tkms_attest_challenge},
   {TKMS_OP_SESSION_OPEN_ATTESTED, RDY | MUT,      -1,                     0,                  tkms_session_open_attested_parse, tkms_session_open_attested},

@@ -106,6 +106,7 @@ int tkms_policy_update(tkms_op *op);
 int tkms_policy_cancel(tkms_op *op);
 int tkms_policy_get(tkms_op *op);
 int tkms_policy_materialise(tkms_op *op);
+int tkms_policy_due(tkms_op *op);
 int tkms_lc_status(tkms_op *op);
 int tkms_lc_init(tkms_op *op);
 int tkms_lc_load_dmk(tkms_op *op);

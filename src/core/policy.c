@@ -72,6 +72,10 @@ int tkms_policy_decode(const uint8_t *b, size_t n, tkms_policy *p, const char **
     *why = "delay_s is above the maximum (one year)";
     return -1;
   }
+  if (q.not_after > (uint64_t)INT64_MAX) {
+    *why = "not_after is above 2^63 - 1 (JSON integers are signed 64-bit)";
+    return -1;
+  }
   if ((q.flags & ~TKMS_POLICY_F_REQUIRE_ATTESTATION) != 0) {
     *why = "unknown policy flag bits";
     return -1;

@@ -10,7 +10,8 @@
  *   u32 delay_s          time-lock for widening changes, <= TKMS_POLICY_MAX_DELAY
  *   u8  flags            bit 0 require_attestation; other bits 0
  *   u32 rate_per_minute  signatures per minute; 0 = unlimited
- *   u64 not_after        unix seconds after which the key signs nothing; 0 = none
+ *   u64 not_after        unix seconds after which the key signs nothing; 0 = none;
+ *                        <= 2^63 - 1 (so that every policy has a JSON form)
  *   u8  n_software       <= TKMS_POLICY_MAX_SOFTWARE
  *   n_software x:
  *     u8  tee            TKMS_ATTEST_SGX | TDX | SNP | NITRO | TPM2 (attest.h)

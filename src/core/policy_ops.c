@@ -226,3 +226,30 @@ int tkms_policy_materialise(tkms_op *op) {
   tkms_fw_u64(op->resp, TKMS_F_TIME, op->now);
   return TKMS_OK;
 }
+
+/* ---- POLICY_DUE: where the host's sweep should materialise ------------------------ */
+
+#define DUE_SCAN_BUCKETS 4096u /* index buckets looked at per call */
+
+static int due_pred(const tkms_rec *r, void *arg) {
+  const uint64_t *now = arg;
+  return r->type == TKMS_REC_POLICY_CHANGE && r->u.pending.effective_at <= *now;
+}
+
+int tkms_policy_due(tkms_op *op) {
+  uint64_t cur = 0;
+  if (tkms_frame_count(op->req, TKMS_F_CURSOR) > 0 &&
+      tkms_frame_get_u64(op->req, TKMS_F_CURSOR, &cur) != 0)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "cursor must be a u64");
+  /* The cursor is the host's (this op runs under the read lock, concurrently
+   * with others); any value is safe: the index masks it to its size. */
+  size_t cursor = (size_t)cur;
+  const tkms_rec *found[TKMS_POLICY_DUE_MAX];
+  uint64_t now = op->now;
+  size_t n = tkms_index_sweep(&op->core->index, &cursor, DUE_SCAN_BUCKETS, due_pred, &now, found,
+                              TKMS_POLICY_DUE_MAX);
+  for (size_t i = 0; i < n; i++) tkms_fw_bytes(op->resp, TKMS_F_KEY_ID, found[i]->id, 16);
+  tkms_fw_u64(op->resp, TKMS_F_CURSOR, (uint64_t)cursor);
+  tkms_fw_u64(op->resp, TKMS_F_TIME, op->now);
+  return TKMS_OK;
+}

@@ -97,8 +97,8 @@ static int no_meta(void *ctx, const tkms_frame *f, tkms_store_meta_change *m) {
 }
 
 /* Asks the core to materialise a due change of key id. Best effort: on any
- * failure the change is still in force in the core; resp is left untouched. */
-static void materialise(tkms_host *h, const uint8_t id[16]) {
+ * failure the change is still in force in the core. */
+void tkms_policy_materialise_key(tkms_host *h, const uint8_t id[16]) {
   for (int attempt = 0; attempt < POLICY_ATTEMPTS; attempt++) {
     tkms_resp scratch;
     memset(&scratch, 0, sizeof scratch);
@@ -155,7 +155,7 @@ void tkms_route_key_policy_get(tkms_req *req, tkms_resp *resp) {
   if (due(&rep.f)) {
     /* Fold it in now, then show the state after it. */
     tkms_reply_free(&rep);
-    materialise(req->host, id);
+    tkms_policy_materialise_key(req->host, id);
     if (policy_get(req->host, id, &rep, resp) != 0) return;
   }
   json_t *o = policy_answer(&rep.f);

@@ -60,6 +60,8 @@ void tkms_route_key_sign(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_rotate(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_destroy(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_policy_get(tkms_req *req, tkms_resp *resp);
+/* Folds key id's due policy change into its record (best effort; policy_sweep.h). */
+void tkms_policy_materialise_key(tkms_host *h, const uint8_t id[16]);
 void tkms_route_key_policy_update(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_policy_cancel(tkms_req *req, tkms_resp *resp);
 void tkms_route_avs_create(tkms_req *req, tkms_resp *resp);

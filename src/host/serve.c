@@ -17,6 +17,7 @@
 #include "host/core.h"
 #include "host/errors.h"
 #include "host/http.h"
+#include "host/policy_sweep.h"
 #include "host/routes.h"
 #include "host/store.h"
 
@@ -229,10 +230,11 @@ int tkms_serve_main(int argc, char **argv) {
   tkms_store *store = NULL;
   tkms_core *core = NULL;
   tkms_http *http = NULL;
+  tkms_policy_sweep *sweep = NULL;
   int lock = lock_data_dir(o.data_dir);
   if (lock < 0) goto out;
-  /* one connection per HTTP worker, plus the supervisor's */
-  if (tkms_store_open(o.data_dir, o.workers + 1, &store) != TKMS_STORE_OK) {
+  /* one connection per HTTP worker, plus the supervisor's and the policy sweep's */
+  if (tkms_store_open(o.data_dir, o.workers + 2, &store) != TKMS_STORE_OK) {
     fprintf(stderr, "tkms: cannot open the store in %s\n", o.data_dir);
     goto out;
   }
@@ -255,6 +257,9 @@ int tkms_serve_main(int argc, char **argv) {
   unsigned port = 0;
   if (tkms_access_log_start() != 0) fprintf(stderr, "tkms: access log unbatched (no thread)\n");
   if (tkms_http_start(&hc, &http, &port) != 0) goto out;
+  /* Due policy changes are folded into their keys (docs/policy.md). */
+  if (tkms_policy_sweep_start(&host, TKMS_POLICY_SWEEP_MS, &sweep) != 0)
+    fprintf(stderr, "tkms: no policy sweep thread: due policy changes are materialised on read\n");
 
   tkms_core_info info;
   tkms_core_info_get(core, &info);
@@ -273,6 +278,7 @@ out:
   /* Order: stop taking requests (in-flight ones finish), then the core, then
    * the store. */
   tkms_http_stop(http);
+  tkms_policy_sweep_stop(sweep);
   tkms_access_log_stop(); /* after the workers: flushes their last lines */
   tkms_core_stop(core);
   tkms_store_close(store);

@@ -109,6 +109,10 @@ enum {
                                           change into the key record -> prepared tx +
                                           F_KEY_ID F_OWNER F_TIME | TKMS_E_NO_PENDING_CHANGE
                                           | TKMS_E_CHANGE_NOT_DUE */
+  TKMS_OP_POLICY_DUE = 0x54,         /* [F_CURSOR] -> F_KEY_ID* (keys whose pending change
+                                          is due, at most TKMS_POLICY_DUE_MAX) F_CURSOR
+                                          (where the next call goes on) F_TIME; no auth,
+                                          reads only: the host's sweep materialises them */
   /* attested sessions (docs/attested-sessions.md) */
   TKMS_OP_ATTEST_CHALLENGE = 0x58,      /* -> F_NONCE (32, fresh, single use) F_EXPIRY
                                             (u64: unusable after this). Kept in core
@@ -204,6 +208,7 @@ enum {
   TKMS_F_EFFECTIVE_AT = 0x73,   /* u64 unix seconds */
   TKMS_F_PENDING_POLICY = 0x74, /* bytes: canonical policy of the pending change */
   TKMS_F_APPLIED = 0x75,        /* u32 1 = applied at once, 0 = pending */
+  TKMS_F_CURSOR = 0x76,         /* u64: POLICY_DUE's position in the core's index */
   /* attested sessions */
   TKMS_F_ATT_TEST_ROOT = 0x78,   /* u32 1: STATUS, the core trusts a DCAP test root (sim only) */
   TKMS_F_ATT_FORMAT = 0x79,      /* str "sgx" | "tdx" | "snp" | "nitro" | "tpm2" */
@@ -284,6 +289,7 @@ enum {
 #define TKMS_SESSION_ID_BYTES 16u
 #define TKMS_REQUEST_ID_BYTES 32u
 #define TKMS_SALT_BYTES 32u
+#define TKMS_POLICY_DUE_MAX 32u             /* key ids one POLICY_DUE answer lists at most */
 #define TKMS_MAX_CHALLENGES 4096u           /* live attestation challenges */
 #define TKMS_CHALLENGE_TTL 300u             /* seconds a challenge nonce stays usable */
 #define TKMS_MAX_ATTESTED_TTL (24u * 3600u) /* an attested session lives at most 24 h */

@@ -409,3 +409,22 @@ test('a pending change survives a restart of the service and still applies', asy
     await s2.stop();
   }
 });
+
+test('the sweep materialises a due owner change without anyone reading the key', async () => {
+  const a = new EoaSigner();
+  const b = new EoaSigner();
+  const id = await newKey(a, { delay_s: 2 });
+  const u = await c.updatePolicy(a, id, { newOwner: b.principal });
+  expectStatus(u, 202);
+  // the sweep runs every 2 s: allow it a few rounds after effective_at
+  await until(u.json.pending.effective_at);
+  let listed = [];
+  for (let i = 0; i < 30 && listed.length === 0; i++) {
+    await sleep(250);
+    listed = (await c.raw('GET', `/v1/keys?owner=${b.principal}`)).json.keys;
+  }
+  assert.equal(listed.length, 1);
+  assert.equal(listed[0].key_id, id);
+  assert.equal(listed[0].owner, b.principal);
+  assert.equal((await c.raw('GET', `/v1/keys?owner=${a.principal}`)).json.keys.length, 0);
+});

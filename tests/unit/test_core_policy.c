@@ -121,7 +121,7 @@ static void test_default_and_round_trip(void **state) {
     p.delay_s = randombytes_uniform(TKMS_POLICY_MAX_DELAY + 1);
     p.flags = (uint8_t)(randombytes_random() & 1);
     p.rate_per_minute = randombytes_random();
-    p.not_after = ((uint64_t)randombytes_random() << 32) | randombytes_random();
+    p.not_after = (((uint64_t)randombytes_random() << 32) | randombytes_random()) >> 1;
     p.n_software = (uint8_t)randombytes_uniform(9);
     for (int i = 0; i < p.n_software; i++) {
       /* increasing (tee, fill) so the list is sorted */
@@ -171,6 +171,13 @@ static void test_decode_refusals(void **state) {
   assert_int_equal(tkms_policy_decode(t, n, &q, &why), 0);
   tkms_be32_put(t + 1, TKMS_POLICY_MAX_DELAY + 1);
   refused(t, n, "delay_s");
+
+  /* not_after: 2^63 - 1 is the largest */
+  memcpy(t, b, n);
+  tkms_be64_put(t + 10, (uint64_t)INT64_MAX);
+  assert_int_equal(tkms_policy_decode(t, n, &q, &why), 0);
+  tkms_be64_put(t + 10, (uint64_t)INT64_MAX + 1);
+  refused(t, n, "not_after");
 
   /* more than 8 software entries */
   tkms_policy_default(&q);
@@ -958,6 +965,50 @@ static void test_rotate_with_pending(void **state) {
   assert_int_equal(sign_with(e, &bb, id), TKMS_OK);
 }
 
+/* POLICY_DUE lists exactly the keys whose pending change is due. */
+static void test_due_listing(void **state) {
+  h_env *e = *state;
+  h_signer a, bb;
+  h_signer_eoa(&a, 1);
+  h_signer_eoa(&bb, 2);
+  tkms_policy p10, p20;
+  tkms_policy_default(&p10);
+  p10.delay_s = 10;
+  p20 = p10;
+  p20.delay_s = 20;
+  uint8_t b[TKMS_POLICY_ENC_MAX], k10[16], k20[16], k0[16];
+  create_with_policy(e, &a, b, enc(&p10, b), k10, TKMS_OK);
+  create_with_policy(e, &a, b, enc(&p20, b), k20, TKMS_OK);
+  create_with_policy(e, &a, NULL, 0, k0, TKMS_OK);
+  uint64_t t0 = h_now;
+  assert_int_equal(update(e, &a, k10, bb.text, NULL, NULL), TKMS_OK);
+  assert_int_equal(update(e, &a, k20, bb.text, NULL, NULL), TKMS_OK);
+  for (int round = 0; round < 4; round++) {
+    h_now = t0 + (uint64_t[]){9, 10, 20, 20}[round];
+    if (round == 3) assert_int_equal(materialise(e, k10), TKMS_OK);
+    tkms_fw w;
+    h_begin(&w, TKMS_OP_POLICY_DUE);
+    tkms_fw_u64(&w, TKMS_F_CURSOR, (uint64_t)round * 12345u); /* any cursor is fine */
+    assert_int_equal(h_call(e, &w), TKMS_OK);
+    int has10 = 0, has20 = 0, n = 0;
+    tkms_field_iter it;
+    tkms_field_iter_init(&it, &e->rf);
+    uint8_t tag;
+    const uint8_t *v;
+    size_t len;
+    while (tkms_field_next(&it, &tag, &v, &len) == 1) {
+      if (tag != TKMS_F_KEY_ID) continue;
+      n++;
+      has10 |= memcmp(v, k10, 16) == 0;
+      has20 |= memcmp(v, k20, 16) == 0;
+    }
+    static const int want10[4] = {0, 1, 1, 0}, want20[4] = {0, 0, 1, 1};
+    assert_int_equal(has10, want10[round]);
+    assert_int_equal(has20, want20[round]);
+    assert_int_equal(n, want10[round] + want20[round]);
+  }
+}
+
 static void test_replay_and_session(void **state) {
   h_env *e = *state;
   h_signer a, skey;
@@ -1069,6 +1120,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_narrow_applies_at_once, setup, teardown),
       cmocka_unit_test_setup_teardown(test_owner_change, setup, teardown),
       cmocka_unit_test_setup_teardown(test_rotate_with_pending, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_due_listing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_replay_and_session, setup, teardown),
       cmocka_unit_test_setup_teardown(test_limits_at_sign, setup, teardown),
   };
