@@ -405,3 +405,13 @@ test('policy changes: narrowing stops a live attested session at once; widening 
   assert.ok(widen.json.pending.effective_at >= now() + 3599);
   expectError(await c.sign(sk, k.key_id, 'digest', payload, { sessionId: sid }), 403, 'measurement_not_allowed');
 });
+
+test('svn below the policy minimum → 403 svn_too_low (TDX claims svn 0)', async () => {
+  const k = await keyWithPolicy({ software: [{ tee: 'tdx', measurement: MRTD, min_svn: 1, tcb_statuses: ['UpToDate'] }] });
+  const sk = new Ed25519Signer();
+  await refused(async () => (await openAttested(sk, { keyIds: [k.key_id] })).res, 403, 'svn_too_low');
+  const { res } = await openAttested(sk);
+  expectStatus(res, 201);
+  assert.equal(res.json.svn, 0);
+  expectError(await c.sign(sk, k.key_id, 'digest', rand(32), { sessionId: res.json.session_id }), 403, 'svn_too_low');
+});
