@@ -117,6 +117,15 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(UNIT_LIB_OBJ) $(LIB_cli) $(LIB_host) 
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_HOST) -lcmocka
 
+# Test tools (tests/tools): built for the test suite, never part of the product.
+FAKE_QUOTE := $(BUILD)/tests/fake_quote
+$(BUILD)/obj/tests/tools/%.o: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
+$(FAKE_QUOTE): $(BUILD)/obj/tests/tools/fake_quote.o $(UNIT_LIB_OBJ) $(LIB_cli) $(LIB_host) $(CORE_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_HOST) -lcmocka
+
 deps:
 	@bash scripts/install-deps.sh
 
@@ -139,7 +148,7 @@ check-format:
 check-unit: $(UNIT_BIN)
 	@bash scripts/run-unit.sh $(UNIT_BIN)
 
-check-node: all node-deps $(ENCLAVE_B)
+check-node: all node-deps $(ENCLAVE_B) $(FAKE_QUOTE)
 	TKMS_BUILD=$(BUILD) node --test --test-concurrency=1 tests/integration/
 
 # BN254 keys and signatures by the C code, and by the service through the TypeScript

@@ -57,7 +57,7 @@ function rawG1Mul() {
 async function avsScalarMulRequest(c) {
   const op = new EoaSigner();
   const eoa = op.principal.slice(4);
-  const cr = await c.envelope(op, 'CreateKey', { keyType: 'bn254', owner: op.principal }, { eoa });
+  const cr = await c.envelope(op, 'CreateKey', { keyType: 'bn254', owner: op.principal, policy: '0x' }, { eoa });
   const k = await c.raw('POST', '/v1/avs/keys', cr.body);
   if (k.status !== 201) throw new Error(`avs create: ${k.status} ${k.text}`);
   const key = k.json;

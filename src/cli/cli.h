@@ -22,4 +22,6 @@ int tkms_cli_cmd_receipt(tkms_cli_common *c, int argc, char **argv);
 int tkms_cli_cmd_evidence(tkms_cli_common *c, int argc, char **argv);
 int tkms_cli_cmd_measure(tkms_cli_common *c, int argc, char **argv);
 int tkms_cli_cmd_governance(tkms_cli_common *c, int argc, char **argv);
+int tkms_cli_cmd_attest(tkms_cli_common *c, int argc, char **argv);
+int tkms_cli_cmd_session(tkms_cli_common *c, int argc, char **argv);
 #endif

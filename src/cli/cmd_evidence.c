@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "attest/attest.h"
+#include "attest/dcap.h"
 #include "attest/dcap_collateral.h"
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -19,7 +20,8 @@
 #define EVIDENCE_FILE_MAX (1u << 20)
 
 static const char usage_text[] =
-    "usage: tkms evidence verify [--format F] [--at TIME] [--collateral DIR|FILE] FILE\n"
+    "usage: tkms evidence verify [--format F] [--at TIME] [--collateral DIR|FILE]\n"
+    "                            [--test-root HEX] FILE\n"
     "\n"
     "Verifies the attestation evidence in FILE (binary, or hex text) offline and\n"
     "prints its claims as JSON.\n"
@@ -29,6 +31,9 @@ static const char usage_text[] =
     "  --collateral X    a directory with one file per collateral item (named like\n"
     "                    the item, optionally with .pem/.der/.json/.bin, or .hex for\n"
     "                    hex text), or a collateral JSON file (dcap-qvl layout)\n"
+    "  --test-root HEX   sgx/tdx only: trust this uncompressed P-256 root key\n"
+    "                    (0x04...) instead of the pinned Intel root; for test\n"
+    "                    evidence (tests/tools/fake_quote), never for real checks\n"
     "Item names and checks: docs/attestation.md.\n"
     "Exit status: 0 valid, 1 refused (the reason is printed), 2 usage error.\n";
 
@@ -123,13 +128,15 @@ static json_t *claims_json(int rc, const tkms_attest_claims *c, const char *reas
 }
 
 static int verify(tkms_cli_common *c, int argc, char **argv) {
-  const char *fmt_opt = NULL, *at_opt = NULL, *col_opt = NULL;
+  const char *fmt_opt = NULL, *at_opt = NULL, *col_opt = NULL, *root_opt = NULL;
   int help = 0;
-  const tkms_cli_opt opts[] = {
-      {"format", &fmt_opt, NULL}, {"at", &at_opt, NULL}, {"collateral", &col_opt, NULL}};
+  const tkms_cli_opt opts[] = {{"format", &fmt_opt, NULL},
+                               {"at", &at_opt, NULL},
+                               {"collateral", &col_opt, NULL},
+                               {"test-root", &root_opt, NULL}};
   char *pos[2];
   size_t n_pos = 0;
-  if (tkms_cli_args_parse(argc, argv, opts, 3, pos, 2, &n_pos, c, &help) != 0)
+  if (tkms_cli_args_parse(argc, argv, opts, 4, pos, 2, &n_pos, c, &help) != 0)
     return usage(stderr, TKMS_CLI_EXIT_USAGE);
   if (help) return usage(stdout, TKMS_CLI_EXIT_OK);
   if (n_pos != 1) return usage(stderr, TKMS_CLI_EXIT_USAGE);
@@ -142,6 +149,25 @@ static int verify(tkms_cli_common *c, int argc, char **argv) {
   if (at_opt != NULL && parse_at(at_opt, &at) != 0) {
     fprintf(stderr, "tkms: --at takes 2025-07-01T00:00:00Z or unix seconds\n");
     return TKMS_CLI_EXIT_USAGE;
+  }
+  uint8_t root[65];
+  if (root_opt != NULL) {
+    size_t rl = strlen(root_opt);
+    uint8_t tmp[130];
+    if (rl >= 2 && root_opt[0] == '0' && root_opt[1] == 'x') {
+      root_opt += 2;
+      rl -= 2;
+    }
+    size_t n = rl;
+    if (rl != 130 || (memcpy(tmp, root_opt, rl), maybe_unhex(tmp, &n), n != 65) || tmp[0] != 4) {
+      fprintf(stderr, "tkms: --test-root takes an uncompressed P-256 key, 0x04 + 128 hex\n");
+      return TKMS_CLI_EXIT_USAGE;
+    }
+    memcpy(root, tmp, 65);
+    if (format != TKMS_ATTEST_SGX && format != TKMS_ATTEST_TDX) {
+      fprintf(stderr, "tkms: --test-root needs --format sgx or tdx\n");
+      return TKMS_CLI_EXIT_USAGE;
+    }
   }
   tkms_cli_collateral col;
   tkms_cli_collateral_init(&col);
@@ -158,7 +184,18 @@ static int verify(tkms_cli_common *c, int argc, char **argv) {
   maybe_unhex(ev, &len);
   tkms_attest_claims claims;
   char reason[TKMS_ATTEST_REASON_MAX];
-  int rc = tkms_attest_verify(format, ev, len, &col.col, at, &claims, reason);
+  int rc;
+  if (root_opt != NULL) {
+    memset(&claims, 0, sizeof claims);
+    rc = tkms_dcap_verify(format == TKMS_ATTEST_TDX, root, ev, len, &col.col, at, &claims, reason);
+    claims.format = format;
+    claims.verified_at = at;
+    fprintf(stderr,
+            "tkms: WARNING: verified against the TEST root given by --test-root, "
+            "not the Intel root\n");
+  } else {
+    rc = tkms_attest_verify(format, ev, len, &col.col, at, &claims, reason);
+  }
   free(ev);
   tkms_cli_collateral_free(&col);
   json_t *out = claims_json(rc, &claims, reason, at);

@@ -17,6 +17,7 @@
 #include "cli/http_client.h"
 #include "cli/output.h"
 #include "cli/request.h"
+#include "host/policy_json.h"
 #include "proto/hex.h"
 #include "proto/requests.h"
 
@@ -27,12 +28,17 @@
 
 static const char usage_text[] =
     "usage: tkms key create --account FILE --type secp256k1|ed25519 [--owner PRINCIPAL]\n"
+    "                       [--policy FILE.json]\n"
     "       tkms key list (--owner PRINCIPAL | --account FILE) [--limit N] [--cursor C]\n"
     "       tkms key get ID\n"
     "       tkms key sign ID --account FILE --mode digest|personal|message\n"
     "                        (--data STRING | --hex 0x… | --file PATH) [--key-version N]\n"
     "       tkms key rotate ID --account FILE\n"
     "       tkms key destroy ID --account FILE [--receipt-out FILE]\n"
+    "       tkms key policy ID\n"
+    "       tkms key policy-update ID --account FILE [--new-owner PRINCIPAL]\n"
+    "                              [--policy FILE.json]\n"
+    "       tkms key policy-cancel ID --account FILE\n"
     "\n"
     "Options for every command:\n"
     "  --url URL            the service (default $TKMS_URL, else " TKMS_CLI_DEFAULT_URL
@@ -43,10 +49,16 @@ static const char usage_text[] =
     "  --dry-run            print the signed request and its EIP-712 typed data; send nothing\n"
     "\n"
     "--owner defaults to the account's principal (eoa:0x… or ed25519:0x…).\n"
+    "--policy: the key's policy as JSON (docs/policy.md); without it the key has\n"
+    "the default policy. The CLI signs the policy's canonical bytes.\n"
     "Sign modes: digest (32-byte payload) and personal (EIP-191) for secp256k1 keys,\n"
     "message for ed25519 keys. A sign request is signed for one key version: the\n"
     "current one (asked from the service) unless --key-version names it; after a\n"
     "rotation the service refuses a request signed for another version.\n"
+    "policy shows the policy in force and a pending change; policy-update changes\n"
+    "the owner and/or the policy: a change that widens access waits out the\n"
+    "policy's delay_s (202, pending; policy-cancel withdraws it before then), one\n"
+    "that only narrows applies at once (200). See docs/policy.md.\n"
     "--receipt-out saves the deletion receipt together with\n"
     "its EIP-712 domain, so `tkms receipt verify` can check it offline.\n"
     "Answers are printed as JSON; errors go to stderr with a non-zero exit.\n";
@@ -140,6 +152,28 @@ static void drop_receipt(int fd, const char *path) {
 /* Signs vals as request type rt into body and either prints it (--dry-run) or
  * sends it and reports the answer. If receipt_fd >= 0 the answer is also saved
  * there (destroy). Returns an exit code. */
+/* Reads a policy JSON file (docs/policy.md) and its canonical bytes. */
+static int load_policy(const char *path, json_t **policy, uint8_t *out, size_t cap, size_t *n) {
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  if (tkms_cli_file_read(path, 65536, &buf, &len) != 0) return -1;
+  json_error_t je;
+  *policy = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &je);
+  free(buf);
+  if (*policy == NULL) {
+    fprintf(stderr, "tkms: %s: not JSON (line %d: %s)\n", path, je.line, je.text);
+    return -1;
+  }
+  tkms_json_err e = {0};
+  if (tkms_policy_json_encode(*policy, "policy", out, cap, n, &e) != 0) {
+    fprintf(stderr, "tkms: %s: %s\n", path, e.message);
+    json_decref(*policy);
+    *policy = NULL;
+    return -1;
+  }
+  return 0;
+}
+
 static int sign_and_send(const tkms_cli_common *c, signer *s, int rt, const tkms_cli_value *vals,
                          size_t n, json_t *body, const char *method, const char *path, int dry_run,
                          int receipt_fd, const char *receipt_path) {
@@ -197,15 +231,16 @@ static int sign_and_send(const tkms_cli_common *c, signer *s, int rt, const tkms
 }
 
 static int cmd_create(tkms_cli_common *c, int argc, char **argv) {
-  const char *account = NULL, *type = NULL, *owner = NULL;
+  const char *account = NULL, *type = NULL, *owner = NULL, *policy_file = NULL;
   int dry_run = 0, help = 0;
   const tkms_cli_opt opts[] = {{"account", &account, NULL},
                                {"type", &type, NULL},
                                {"owner", &owner, NULL},
+                               {"policy", &policy_file, NULL},
                                {"dry-run", NULL, &dry_run}};
   char *pos[1];
   size_t n_pos = 0;
-  if (tkms_cli_args_parse(argc, argv, opts, 4, pos, 0, &n_pos, c, &help) != 0)
+  if (tkms_cli_args_parse(argc, argv, opts, 5, pos, 0, &n_pos, c, &help) != 0)
     return usage(stderr, TKMS_CLI_EXIT_USAGE);
   if (help) return usage(stdout, TKMS_CLI_EXIT_OK);
   if (account == NULL) return usage_error("key create needs --account FILE");
@@ -213,20 +248,32 @@ static int cmd_create(tkms_cli_common *c, int argc, char **argv) {
   if (type == NULL || tkms_cli_account_type_parse(type, &t) != 0)
     return usage_error("key create needs --type secp256k1 or --type ed25519");
 
+  json_t *policy = NULL;
+  uint8_t pol[TKMS_POLICY_JSON_ENC_MAX];
+  size_t pol_len = 0;
+  if (policy_file != NULL && load_policy(policy_file, &policy, pol, sizeof pol, &pol_len) != 0)
+    return TKMS_CLI_EXIT_FAIL;
+
   signer s;
-  if (signer_init(c, account, &s) != 0) return TKMS_CLI_EXIT_FAIL;
+  if (signer_init(c, account, &s) != 0) {
+    json_decref(policy);
+    return TKMS_CLI_EXIT_FAIL;
+  }
   if (owner == NULL) owner = s.account.principal;
-  tkms_cli_value vals[] = {tkms_cli_value_str(type), tkms_cli_value_str(owner),
-                           tkms_cli_value_bytes(s.env.request_id, 32),
-                           tkms_cli_value_uint(s.env.deadline)};
+  tkms_cli_value vals[] = {
+      tkms_cli_value_str(type), tkms_cli_value_str(owner), tkms_cli_value_bytes(pol, pol_len),
+      tkms_cli_value_bytes(s.env.request_id, 32), tkms_cli_value_uint(s.env.deadline)};
   json_t *body = json_pack("{s:s, s:s}", "key_type", type, "owner", owner);
   int rc = TKMS_CLI_EXIT_FAIL;
   if (body == NULL)
     fprintf(stderr, "tkms: --owner must be UTF-8 text\n");
+  else if (policy != NULL && json_object_set(body, "policy", policy) != 0)
+    fprintf(stderr, "tkms: out of memory\n");
   else
-    rc = sign_and_send(c, &s, TKMS_RT_CREATE_KEY, vals, 4, body, "POST", "/v1/keys", dry_run, -1,
+    rc = sign_and_send(c, &s, TKMS_RT_CREATE_KEY, vals, 5, body, "POST", "/v1/keys", dry_run, -1,
                        NULL);
   json_decref(body);
+  json_decref(policy);
   tkms_cli_account_free(&s.account);
   return rc;
 }
@@ -467,6 +514,82 @@ static int cmd_lifecycle(tkms_cli_common *c, int argc, char **argv, int destroy)
   return rc;
 }
 
+/* policy: GET /v1/keys/{id}/policy. */
+static int cmd_policy_get(tkms_cli_common *c, int argc, char **argv) {
+  int help = 0;
+  char *pos[2];
+  size_t n_pos = 0;
+  uint8_t id[KEY_ID_BYTES];
+  char id_hex[KEY_ID_HEX], path[80];
+  if (tkms_cli_args_parse(argc, argv, NULL, 0, pos, 2, &n_pos, c, &help) != 0)
+    return usage(stderr, TKMS_CLI_EXIT_USAGE);
+  if (help) return usage(stdout, TKMS_CLI_EXIT_OK);
+  if (one_key_id(pos, n_pos, id, id_hex) != 0) return usage(stderr, TKMS_CLI_EXIT_USAGE);
+  snprintf(path, sizeof path, "/v1/keys/%s/policy", id_hex);
+  return get_and_print(c, path);
+}
+
+/* policy-update (UpdatePolicy) and policy-cancel (CancelPolicyChange). */
+static int cmd_policy_change(tkms_cli_common *c, int argc, char **argv, int cancel) {
+  const char *account = NULL, *new_owner = NULL, *policy_file = NULL;
+  int dry_run = 0, help = 0;
+  const tkms_cli_opt opts[] = {{"account", &account, NULL},
+                               {"dry-run", NULL, &dry_run},
+                               {"new-owner", &new_owner, NULL},
+                               {"policy", &policy_file, NULL}};
+  char *pos[2];
+  size_t n_pos = 0;
+  uint8_t id[KEY_ID_BYTES];
+  char id_hex[KEY_ID_HEX], path[80];
+  if (tkms_cli_args_parse(argc, argv, opts, cancel ? 2 : 4, pos, 2, &n_pos, c, &help) != 0)
+    return usage(stderr, TKMS_CLI_EXIT_USAGE);
+  if (help) return usage(stdout, TKMS_CLI_EXIT_OK);
+  if (one_key_id(pos, n_pos, id, id_hex) != 0) return usage(stderr, TKMS_CLI_EXIT_USAGE);
+  if (account == NULL) return usage_error("this command needs --account FILE");
+  if (!cancel && new_owner == NULL && policy_file == NULL)
+    return usage_error("policy-update needs --new-owner PRINCIPAL, --policy FILE.json or both");
+  json_t *policy = NULL;
+  uint8_t pol[TKMS_POLICY_JSON_ENC_MAX];
+  size_t pol_len = 0;
+  if (policy_file != NULL && load_policy(policy_file, &policy, pol, sizeof pol, &pol_len) != 0)
+    return TKMS_CLI_EXIT_FAIL;
+  signer s;
+  if (signer_init(c, account, &s) != 0) {
+    json_decref(policy);
+    return TKMS_CLI_EXIT_FAIL;
+  }
+  json_t *body = json_object();
+  int rc = TKMS_CLI_EXIT_FAIL;
+  if (cancel) {
+    tkms_cli_value vals[] = {tkms_cli_value_bytes(id, KEY_ID_BYTES),
+                             tkms_cli_value_bytes(s.env.request_id, 32),
+                             tkms_cli_value_uint(s.env.deadline)};
+    snprintf(path, sizeof path, "/v1/keys/%s/policy/pending", id_hex);
+    if (body != NULL)
+      rc = sign_and_send(c, &s, TKMS_RT_CANCEL_POLICY_CHANGE, vals, 3, body, "DELETE", path,
+                         dry_run, -1, NULL);
+  } else {
+    const char *owner = new_owner != NULL ? new_owner : "";
+    tkms_cli_value vals[] = {tkms_cli_value_bytes(id, KEY_ID_BYTES), tkms_cli_value_str(owner),
+                             tkms_cli_value_bytes(pol, pol_len),
+                             tkms_cli_value_bytes(s.env.request_id, 32),
+                             tkms_cli_value_uint(s.env.deadline)};
+    snprintf(path, sizeof path, "/v1/keys/%s/policy", id_hex);
+    int bad = body == NULL ||
+              (new_owner != NULL && json_object_set_new(body, "new_owner", json_string(owner))) ||
+              (policy != NULL && json_object_set(body, "policy", policy) != 0);
+    if (bad)
+      fprintf(stderr, "tkms: --new-owner must be UTF-8 text\n");
+    else
+      rc = sign_and_send(c, &s, TKMS_RT_UPDATE_POLICY, vals, 5, body, "POST", path, dry_run, -1,
+                         NULL);
+  }
+  json_decref(body);
+  json_decref(policy);
+  tkms_cli_account_free(&s.account);
+  return rc;
+}
+
 int tkms_cli_cmd_key(tkms_cli_common *c, int argc, char **argv) {
   if (argc < 2) return usage(stderr, TKMS_CLI_EXIT_USAGE);
   const char *sub = argv[1];
@@ -478,6 +601,9 @@ int tkms_cli_cmd_key(tkms_cli_common *c, int argc, char **argv) {
   if (strcmp(sub, "sign") == 0) return cmd_sign(c, argc, argv);
   if (strcmp(sub, "rotate") == 0) return cmd_lifecycle(c, argc, argv, 0);
   if (strcmp(sub, "destroy") == 0) return cmd_lifecycle(c, argc, argv, 1);
+  if (strcmp(sub, "policy") == 0) return cmd_policy_get(c, argc, argv);
+  if (strcmp(sub, "policy-update") == 0) return cmd_policy_change(c, argc, argv, 0);
+  if (strcmp(sub, "policy-cancel") == 0) return cmd_policy_change(c, argc, argv, 1);
   if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0)
     return usage(stdout, TKMS_CLI_EXIT_OK);
   fprintf(stderr, "tkms: unknown key command '%s'\n", sub);

@@ -23,6 +23,8 @@ static const char usage_text[] =
     "  evidence verify [--at T] FILE      check TEE attestation evidence offline\n"
     "  measure [--enclave PATH] [--compare]  the core's measurement and manifest\n"
     "  governance status|announce|cancel  announced core upgrades (tkms governance --help)\n"
+    "  attest challenge                   a nonce for an attested session\n"
+    "  session open-attested …            open a session with TEE evidence\n"
     "\n"
     "--url URL selects the service (default $TKMS_URL, else " TKMS_CLI_DEFAULT_URL
     ").\n"
@@ -117,6 +119,10 @@ int main(int argc, char **argv) {
     rc = tkms_cli_cmd_measure(&c, argc - i, argv + i);
   } else if (strcmp(cmd, "governance") == 0) {
     rc = tkms_cli_cmd_governance(&c, argc - i, argv + i);
+  } else if (strcmp(cmd, "attest") == 0) {
+    rc = tkms_cli_cmd_attest(&c, argc - i, argv + i);
+  } else if (strcmp(cmd, "session") == 0) {
+    rc = tkms_cli_cmd_session(&c, argc - i, argv + i);
   } else {
     fprintf(stderr, "tkms: unknown command '%s'\n", cmd);
     rc = usage(stderr, TKMS_CLI_EXIT_USAGE);

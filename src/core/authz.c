@@ -31,6 +31,8 @@ static const struct {
     {"keyIds", TKMS_F_SCOPE_KEY, "key_ids"},
     {"expiry", TKMS_F_EXPIRY, "expiry"},
     {"sessionId", TKMS_F_TARGET_SESSION, "session_id (the session to revoke)"},
+    {"policy", TKMS_F_POLICY, "policy"},
+    {"newOwner", TKMS_F_NEW_OWNER, "new_owner"},
 };
 
 static const char *json_name(const char *name) {
@@ -205,6 +207,13 @@ static int check_scope(tkms_op *op, const tkms_ecall *ec) {
   }
   if ((s->u.session.ops & ec->scope) == 0)
     return tkms_op_fail(op, TKMS_E_SCOPE, "the session does not allow this operation");
+  if (s->u.session.attested) {
+    /* Attested software is not the owner's delegate: no owner check here; the
+     * key's policy decides (tkms_attested_gate). Its scope is sign only. */
+    if (op->key != NULL && !tkms_session_covers_key(s, op->key->id))
+      return tkms_op_fail(op, TKMS_E_SCOPE, "the session does not cover this key");
+    return TKMS_OK;
+  }
   if (strcmp(s->u.session.owner, op->owner.text) != 0)
     return tkms_op_fail(op, TKMS_E_SCOPE, "the session acts for %s, not for %s", s->u.session.owner,
                         op->owner.text);
@@ -241,6 +250,7 @@ int tkms_authz_verify(tkms_op *op, const tkms_ecall *ec) {
   int st = verify_signature(op, signer, sh);
   if (st != TKMS_OK) return st;
   if (op->has_session && (st = check_scope(op, ec)) != TKMS_OK) return st;
+  if ((st = tkms_attested_gate(op, ec)) != TKMS_OK) return st;
   return TKMS_OK;
 }
 

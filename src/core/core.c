@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/attested.h"
 #include "core/txn.h"
 #include "crypto/sethash.h"
 
@@ -30,8 +31,11 @@ int tkms_core_new(const tkms_platform *plat, int init_allowed, tkms_core **out) 
   pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
   bad |= pthread_mutex_init(&c->mutation, &ma) != 0;
   pthread_mutexattr_destroy(&ma);
-  if (bad || tkms_index_init(&c->index) != 0 || tkms_sethash_init(&c->set) != 0 ||
+  c->challenges = tkms_challenges_new();
+  if (bad || c->challenges == NULL || tkms_index_init(&c->index) != 0 ||
+      tkms_sethash_init(&c->set) != 0 || tkms_rate_init(&c->rate) != 0 ||
       tkms_clock_init(&c->clock) != 0) {
+    tkms_challenges_free(c->challenges);
     tkms_index_free(&c->index);
     free(c);
     return -1;
@@ -44,6 +48,8 @@ int tkms_core_new(const tkms_platform *plat, int init_allowed, tkms_core **out) 
 void tkms_core_free(tkms_core *c) {
   if (c == NULL) return;
   tkms_index_free(&c->index);
+  tkms_challenges_free(c->challenges);
+  tkms_rate_free(&c->rate);
   tkms_secrets_free(c->sec);
   tkms_clock_destroy(&c->clock);
   if (c->mig_sk != NULL) sodium_free(c->mig_sk);

@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/hierarchy.h"
 #include "core/index.h"
+#include "core/ratelimit.h"
 #include "crypto/sethash.h"
 #include "platform/platform.h"
 #include "proto/frame.h"
@@ -52,14 +53,20 @@ typedef struct tkms_core {
   tkms_sethash set;   /* multiset hash over the live records (manifest.c) */
   uint32_t n_records; /* live records */
   uint64_t next_txid;
-  size_t prune_cursor; /* where the next sweep for expired records starts */
-  tkms_clock clock;    /* trusted time (clock.h); its own mutex */
+  size_t prune_cursor;  /* where the next sweep for expired records starts */
+  tkms_clock clock;     /* trusted time (clock.h); its own mutex */
+  tkms_rate_table rate; /* key policies' rate_per_minute (in memory only) */
 
   /* migration (governance.c), under the mutation lock */
   uint8_t mig_nonce[32]; /* current core: the nonce the successor's evidence binds */
   int has_mig_nonce;
   uint8_t *mig_sk; /* successor: ephemeral X25519 secret (sodium_malloc) or NULL */
   uint8_t mig_pk[32];
+
+  /* Attested sessions (attested.h). */
+  int has_test_root;     /* sim only: a DCAP test root is trusted besides Intel's */
+  uint8_t test_root[65]; /* its uncompressed P-256 key */
+  struct tkms_challenges *challenges;
 } tkms_core;
 
 /* One per socket (worker thread). */

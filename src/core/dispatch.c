@@ -59,6 +59,16 @@ static const tkms_ecall ecalls[] = {
   {TKMS_OP_MIGRATE_OFFER,    LC | EXCL,           -1,                     0,                  NULL,                     tkms_migrate_offer},
   {TKMS_OP_MIGRATE_EXPORT,   LC|RDY|EXCL|TIME,    -1,                     0,                  NULL,                     tkms_migrate_export},
   {TKMS_OP_MIGRATE_IMPORT,   LC | EXCL,           -1,                     0,                  NULL,                     tkms_migrate_import},
+  /* key policy: changed by the owner in force only (scope 0: no session may);
+     read and materialised without a signature (policy_ops.c says why) */
+  {TKMS_OP_POLICY_UPDATE,    RDY | AUTH | MUT,    TKMS_RT_UPDATE_POLICY,  0,                  tkms_policy_update_parse, tkms_policy_update},
+  {TKMS_OP_POLICY_CANCEL,    RDY | AUTH | MUT,    TKMS_RT_CANCEL_POLICY_CHANGE, 0,            tkms_policy_key_parse,    tkms_policy_cancel},
+  {TKMS_OP_POLICY_GET,       RDY | TIME,          -1,                     0,                  NULL,                     tkms_policy_get},
+  {TKMS_OP_POLICY_MATERIALISE, RDY | MUT | TIME,  -1,                     0,                  tkms_policy_key_parse,    tkms_policy_materialise},
+  {TKMS_OP_POLICY_DUE,       RDY | TIME,          -1,                     0,                  NULL,                     tkms_policy_due},
+  /* attested sessions: the evidence authorises, not a signature (attested.h) */
+  {TKMS_OP_ATTEST_CHALLENGE, RDY | TIME,          -1,                     0,                  NULL,                     tkms_attest_challenge},
+  {TKMS_OP_SESSION_OPEN_ATTESTED, RDY | MUT | TIME, -1,                     0,                  tkms_session_open_attested_parse, tkms_session_open_attested},
 };
 // clang-format on
 

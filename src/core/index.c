@@ -32,7 +32,7 @@ void tkms_index_clear(tkms_index *ix) {
     tkms_rec *r = ix->buckets[b];
     while (r != NULL) {
       tkms_rec *next = r->next;
-      free(r);
+      tkms_rec_free(r);
       r = next;
     }
     ix->buckets[b] = NULL;
@@ -51,6 +51,44 @@ tkms_rec *tkms_rec_new(size_t n_scope_keys) {
   return calloc(1, sizeof(tkms_rec) + n_scope_keys * 16);
 }
 
+tkms_policy **tkms_rec_policy_slot(tkms_rec *r) {
+  if (r->type == TKMS_REC_KEY) return &r->u.key.policy;
+  if (r->type == TKMS_REC_POLICY_CHANGE) return &r->u.pending.policy;
+  return NULL;
+}
+
+static const tkms_policy *own_policy(const tkms_rec *r) {
+  if (r->type == TKMS_REC_KEY) return r->u.key.policy;
+  if (r->type == TKMS_REC_POLICY_CHANGE) return r->u.pending.policy;
+  return NULL;
+}
+
+const tkms_policy *tkms_rec_policy(const tkms_rec *r) {
+  static const tkms_policy dflt; /* all zero = tkms_policy_default */
+  const tkms_policy *p = own_policy(r);
+  return p != NULL ? p : &dflt;
+}
+
+int tkms_rec_set_policy(tkms_rec *r, const tkms_policy *p) {
+  tkms_policy **slot = tkms_rec_policy_slot(r);
+  if (slot == NULL) return p == NULL ? 0 : -1;
+  tkms_policy *copy = NULL;
+  if (p != NULL && !tkms_policy_is_default(p)) {
+    if ((copy = malloc(sizeof *copy)) == NULL) return -1;
+    *copy = *p;
+  }
+  free(*slot);
+  *slot = copy;
+  return 0;
+}
+
+void tkms_rec_free(tkms_rec *r) {
+  if (r == NULL) return;
+  tkms_policy **slot = tkms_rec_policy_slot(r);
+  if (slot != NULL) free(*slot);
+  free(r);
+}
+
 tkms_rec *tkms_rec_dup(const tkms_rec *r) {
   size_t n = r->type == TKMS_REC_SESSION ? r->u.session.n_keys
              : r->type == TKMS_REC_GOV   ? TKMS_REC_GOV_SLOTS
@@ -59,6 +97,17 @@ tkms_rec *tkms_rec_dup(const tkms_rec *r) {
   if (c == NULL) return NULL;
   memcpy(c, r, sizeof(tkms_rec) + n * 16);
   c->next = NULL;
+  tkms_policy **slot = tkms_rec_policy_slot(c);
+  if (slot != NULL && *slot != NULL) {
+    tkms_policy *p = malloc(sizeof *p);
+    if (p == NULL) {
+      *slot = NULL;
+      free(c);
+      return NULL;
+    }
+    *p = **slot;
+    *slot = p;
+  }
   return c;
 }
 
@@ -116,7 +165,7 @@ int tkms_index_del(tkms_index *ix, uint8_t type, const uint8_t *id, size_t id_le
       tkms_rec *r = *pp;
       *pp = r->next;
       if (type < TKMS_REC__MAX) ix->count[type]--;
-      free(r);
+      tkms_rec_free(r);
       return 0;
     }
   }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/keys.h"
+#include "core/policy.h"
 #include "proto/ops.h"
 
 #define TKMS_REC_ID_MAX 32u
@@ -29,19 +30,42 @@ typedef struct tkms_rec {
   uint32_t version;
   uint8_t blob_hash[32];
   union {
+    /* Keys: the policy lives beside the record, not in it: `policy` is NULL for
+     * the default policy (most keys) or a heap copy owned by this record
+     * (tkms_rec_free frees it, tkms_rec_dup copies it). The pointer sits where
+     * padding was, so the union -- and with it every nonce and session record --
+     * did not grow (test_core_policy checks the size). */
     struct {
-      uint8_t key_type; /* TKMS_KEYTYPE_* */
       uint64_t created_at;
+      tkms_policy *policy; /* NULL = default */
+      uint8_t key_type;    /* TKMS_KEYTYPE_* */
       char owner[TKMS_MAX_PRINCIPAL + 1];
       uint8_t pub[TKMS_KEY_PUB_MAX];
       uint8_t pub_len;
     } key;
+    /* A pending policy change (TKMS_REC_POLICY_CHANGE, id = the key id): what the
+     * key's owner and policy become at effective_at. */
+    struct {
+      uint64_t accepted_at;
+      tkms_policy *policy; /* the whole new policy; NULL = default; owned */
+      uint64_t effective_at;
+      char new_owner[TKMS_MAX_PRINCIPAL + 1]; /* the owner from effective_at */
+    } pending;
     struct {
       char owner[TKMS_MAX_PRINCIPAL + 1];
       char session_key[TKMS_MAX_PRINCIPAL + 1];
       uint8_t ops; /* TKMS_SCOPE_* bits */
       uint64_t expiry;
       uint8_t n_keys; /* 0 = all the owner's keys */
+      /* Attested sessions (owner = "measurement:<tee>:0x<hex>"): the claims
+       * the evidence proved when the session was opened (attested.h). */
+      uint8_t attested;
+      uint8_t tee; /* TKMS_ATTEST_* */
+      uint8_t mlen;
+      uint8_t meas[48];
+      uint16_t svn;
+      uint8_t tcb_status; /* TKMS_TCB_* */
+      uint64_t verified_at;
     } session;
     struct {
       uint64_t deadline;
@@ -69,8 +93,18 @@ void tkms_index_clear(tkms_index *ix);
 
 /* A zeroed record with room for n_scope_keys session key ids; NULL if out of memory. */
 tkms_rec *tkms_rec_new(size_t n_scope_keys);
-/* A deep copy (sessions include their key ids); NULL if out of memory. */
+/* A deep copy (sessions include their key ids, keys and pending changes their
+ * policy); NULL if out of memory. */
 tkms_rec *tkms_rec_dup(const tkms_rec *r);
+/* Frees a record and what it owns (a key's or pending change's policy). NULL ok. */
+void tkms_rec_free(tkms_rec *r);
+/* The policy slot of a key or pending-change record; NULL for other types. */
+tkms_policy **tkms_rec_policy_slot(tkms_rec *r);
+/* The record's policy (the default policy if it has none of its own). */
+const tkms_policy *tkms_rec_policy(const tkms_rec *r);
+/* Sets r's policy to a copy of p (NULL or the default policy: none of its own).
+ * Returns 0 or -1 (out of memory; r unchanged). */
+int tkms_rec_set_policy(tkms_rec *r, const tkms_policy *p);
 
 tkms_rec *tkms_index_find(const tkms_index *ix, uint8_t type, const uint8_t *id, size_t id_len);
 /* Inserts r (the index owns it), replacing and freeing a record with the same

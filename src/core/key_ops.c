@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/key_policy.h"
 #include "core/keys.h"
 #include "core/op.h"
 #include "core/receipts.h"
@@ -40,10 +41,25 @@ int tkms_key_create_parse(tkms_op *op) {
                         "bn254 keys are EigenLayer operator keys: the owner must be an "
                         "eoa:0x... account, not %s",
                         op->owner.text);
+  return tkms_policy_parse_field(op);
+}
+
+int tkms_policy_parse_field(tkms_op *op) {
+  const uint8_t *v;
+  size_t n;
+  const char *why = "?";
+  if (tkms_frame_count(op->req, TKMS_F_POLICY) != 1 ||
+      tkms_frame_get(op->req, TKMS_F_POLICY, &v, &n) != 0)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST,
+                        "policy (canonical bytes, may be empty) is required");
+  if (n > TKMS_POLICY_ENC_MAX || tkms_policy_decode(v, n, &op->policy, &why) != 0)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "policy: %s",
+                        n > TKMS_POLICY_ENC_MAX ? "longer than any canonical policy" : why);
+  op->policy_given = n > 0;
   return TKMS_OK;
 }
 
-/* F_KEY_ID names a live key; its owner must authorise. */
+/* F_KEY_ID names a live key; its owner in force now must authorise. */
 int tkms_key_ref_parse(tkms_op *op) {
   uint8_t id[TKMS_KEY_ID_BYTES];
   if (tkms_frame_count(op->req, TKMS_F_KEY_ID) != 1 ||
@@ -51,7 +67,7 @@ int tkms_key_ref_parse(tkms_op *op) {
     return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "key_id (16 bytes) is required");
   op->key = tkms_index_find(&op->core->index, TKMS_REC_KEY, id, sizeof id);
   if (op->key == NULL) return tkms_op_fail(op, TKMS_E_NOT_FOUND, "no such key");
-  if (tkms_principal_parse(op->key->u.key.owner, &op->owner) != 0)
+  if (tkms_principal_parse(tkms_key_owner_at(op->core, op->key, op->now), &op->owner) != 0)
     return tkms_op_fail(op, TKMS_E_INTERNAL, "key record has a bad owner");
   return TKMS_OK;
 }
@@ -177,8 +193,12 @@ int tkms_key_create(tkms_op *op) {
   r->version = 1;
   r->u.key.key_type = (uint8_t)op->key_type;
   memcpy(r->u.key.owner, op->owner.text, sizeof r->u.key.owner);
+  if (tkms_rec_set_policy(r, &op->policy) != 0) {
+    tkms_rec_free(r);
+    return tkms_op_fail(op, TKMS_E_INTERNAL, "out of memory");
+  }
   int st = put_new_key(op, r);
-  if (st != TKMS_OK) free(r);
+  if (st != TKMS_OK) tkms_rec_free(r);
   return st;
 }
 
@@ -191,7 +211,7 @@ int tkms_key_rotate(tkms_op *op) {
   if (r == NULL) return tkms_op_fail(op, TKMS_E_INTERNAL, "out of memory");
   r->version++;
   int st = put_new_key(op, r);
-  if (st != TKMS_OK) free(r);
+  if (st != TKMS_OK) tkms_rec_free(r);
   return st;
 }
 
@@ -207,6 +227,10 @@ int tkms_key_destroy(tkms_op *op) {
   tx->has_receipt = 1;
   int st = tkms_tx_del(op, k);
   if (st != TKMS_OK) return st;
+  /* A pending policy change dies with its key: nothing may later apply to a
+   * key id that no longer exists. */
+  const tkms_rec *pending = tkms_key_pending(op->core, k);
+  if (pending != NULL && (st = tkms_tx_del(op, pending)) != TKMS_OK) return st;
   tkms_fw_bytes(op->resp, TKMS_F_KEY_ID, k->id, TKMS_KEY_ID_BYTES);
   tkms_fw_u32(op->resp, TKMS_F_VERSION, k->version);
   tkms_fw_str(op->resp, TKMS_F_OWNER, k->u.key.owner);
@@ -225,15 +249,28 @@ int tkms_key_sign_op(tkms_op *op) {
                         "the stored record is not the current record of this key (version %u); "
                         "retry",
                         k->version);
+  /* The policy's limits, as in force now (a due pending change included). */
+  const tkms_policy *pol = tkms_key_policy_at(op->core, k, op->now);
+  if (pol->not_after != 0 && op->now > pol->not_after)
+    return tkms_op_fail(op, TKMS_E_KEY_EXPIRED,
+                        "the key's policy allows signing until %llu (now %llu)",
+                        (unsigned long long)pol->not_after, (unsigned long long)op->now);
+  int rl = tkms_rate_take(&op->core->rate, k->id, pol->rate_per_minute, op->now);
+  if (rl != 0)
+    return rl < 0 ? tkms_op_fail(op, TKMS_E_INTERNAL, "out of memory")
+                  : tkms_op_fail(op, TKMS_E_KEY_RATE_LIMITED,
+                                 "the key's policy allows %u signatures per minute; retry in "
+                                 "%llu s",
+                                 pol->rate_per_minute, (unsigned long long)(60 - op->now % 60));
   tkms_rec *opened = NULL;
   uint8_t *secret = NULL;
   if (tkms_record_open(op->core->sec, TKMS_REC_KEY, k->id, k->id_len, k->version, op->blob,
                        op->blob_len, &opened, &secret) != 0 ||
       secret == NULL) {
-    free(opened);
+    tkms_rec_free(opened);
     return tkms_op_fail(op, TKMS_E_INTERNAL, "the current record of this key does not open");
   }
-  free(opened);
+  tkms_rec_free(opened);
   uint8_t sig[TKMS_KEY_SIG_MAX];
   size_t sig_len = 0;
   int bn = k->u.key.key_type == TKMS_KEYTYPE_BN254, r;

@@ -32,6 +32,7 @@ int tkms_lc_status(tkms_op *op) {
   snprintf(version, sizeof version, "%s%s%s", TKMS_CORE_VERSION, c->build_tag[0] ? "+" : "",
            c->build_tag);
   tkms_fw_str(op->resp, TKMS_F_CORE_VERSION, version);
+  if (c->has_test_root) tkms_fw_u32(op->resp, TKMS_F_ATT_TEST_ROOT, 1u);
   if (c->sec != NULL) {
     tkms_fw_bytes(op->resp, TKMS_F_DEPLOY_SALT, c->dep.salt, sizeof c->dep.salt);
     tkms_fw_bytes(op->resp, TKMS_F_IDENTITY, c->dep.identity, sizeof c->dep.identity);
@@ -178,7 +179,7 @@ int tkms_lc_load_records(tkms_op *op) {
                         "deployment",
                         e.type, e.version);
     } else if (c->n_records == UINT32_MAX || tkms_set_add(&c->set, r) != 0) {
-      free(r);
+      tkms_rec_free(r);
       st = tkms_op_fail(op, TKMS_E_INTERNAL, "too many records");
     } else {
       tkms_index_put(&c->index, r);

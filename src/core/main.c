@@ -64,7 +64,7 @@ typedef struct {
 static void usage(void) {
   tkms_log(
       "usage: tkms-enclave --data-dir DIR --workers N [--init | --migrate-source] "
-      "[--platform sim|tpm2|sgx|tdx|snp]\n"
+      "[--platform sim|tpm2|sgx|tdx|snp] [--attestation-test-root 0x04... (sim only)]\n"
       "       tkms-enclave --measure   (print the measurement and its manifest, then exit)");
 }
 
@@ -112,7 +112,7 @@ static void *worker_main(void *arg) {
 }
 
 static int parse_args(int argc, char **argv, const char **dir, int *workers, int *init, int *source,
-                      const char **platform) {
+                      const char **platform, const char **test_root) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc) {
       *dir = argv[++i];
@@ -127,6 +127,8 @@ static int parse_args(int argc, char **argv, const char **dir, int *workers, int
       *source = 1;
     } else if (strcmp(argv[i], "--platform") == 0 && i + 1 < argc) {
       *platform = argv[++i];
+    } else if (strcmp(argv[i], "--attestation-test-root") == 0 && i + 1 < argc) {
+      *test_root = argv[++i];
     } else {
       return -1;
     }
@@ -182,11 +184,11 @@ static int measure_main(void) {
 }
 
 int main(int argc, char **argv) {
-  const char *dir = NULL, *platform = "sim";
+  const char *dir = NULL, *platform = "sim", *test_root = NULL;
   int workers = 0, init = 0, source = 0;
   char err[TKMS_PLATFORM_ERR_MAX];
   if (argc == 2 && strcmp(argv[1], "--measure") == 0) return measure_main();
-  if (parse_args(argc, argv, &dir, &workers, &init, &source, &platform) != 0) {
+  if (parse_args(argc, argv, &dir, &workers, &init, &source, &platform, &test_root) != 0) {
     usage();
     return 2;
   }
@@ -220,6 +222,23 @@ int main(int argc, char **argv) {
     tkms_log("unknown platform %s", platform);
     return 2;
   }
+  /* A test root lets whoever holds its key forge "hardware" evidence. On the sim
+   * platform root on the host can read every key anyway, so it adds nothing an
+   * attacker lacks; anywhere else it would be a backdoor. */
+  uint8_t root[65];
+  if (test_root != NULL) {
+    if (!ops->simulated) {
+      tkms_log(
+          "refusing --attestation-test-root on platform %s: a DCAP test root is "
+          "accepted only on the sim platform",
+          ops->name);
+      return 2;
+    }
+    if (tkms_hex_decode_exact(test_root, root, sizeof root) != 0 || root[0] != 0x04) {
+      tkms_log("--attestation-test-root takes an uncompressed P-256 key: 0x04 + 128 hex");
+      return 2;
+    }
+  }
   /* Files are opened after tidy_fds so the counter fd survives it. */
   tkms_platform_cfg cfg = {
       .data_dir = dir, .init = init, .exe_path = NULL, .counter_readonly = source};
@@ -241,6 +260,14 @@ int main(int argc, char **argv) {
   }
   core->migrate_source = source;
   core->build_tag = TKMS_BUILD_TAG;
+  if (test_root != NULL) {
+    core->has_test_root = 1;
+    memcpy(core->test_root, root, sizeof root);
+    tkms_log(
+        "ATTESTATION TEST ROOT TRUSTED: DCAP evidence signed by the test CA %.20s... "
+        "opens attested sessions (sim only, for tests)",
+        test_root);
+  }
   char m[2 * TKMS_MEASUREMENT_BYTES + 3];
   tkms_hex_encode(core->measurement, TKMS_MEASUREMENT_BYTES, m);
   tkms_log("core %s%s%s, measurement %s, %d workers%s", TKMS_CORE_VERSION,

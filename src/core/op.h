@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "core/policy.h"
 #include "core/principal.h"
 
 #define TKMS_ERR_MSG_MAX 400u
@@ -54,6 +55,10 @@ typedef struct tkms_op {
   uint8_t scope_ops;
   size_t n_scope_keys;
   uint64_t expiry;
+  tkms_policy policy;       /* KEY_CREATE, POLICY_UPDATE: decoded F_POLICY */
+  int policy_given;         /* POLICY_UPDATE: F_POLICY was not empty */
+  tkms_principal new_owner; /* POLICY_UPDATE: F_NEW_OWNER, when given */
+  int new_owner_given;
 } tkms_op;
 
 /* Records a refusal; returns status so callers can `return tkms_op_fail(...)`. */
@@ -80,23 +85,39 @@ typedef struct {
   int (*handler)(tkms_op *op);
 } tkms_ecall;
 
+/* attested_use.c: at a sign, an attested session's claims must match the key's
+ * policy in force, and a require_attestation key refuses everyone else. */
+int tkms_attested_gate(tkms_op *op, const tkms_ecall *ec);
+
 /* Handlers, one file per group. */
 int tkms_key_create_parse(tkms_op *op);
 int tkms_key_create(tkms_op *op);
 int tkms_key_sign_parse(tkms_op *op);
 int tkms_key_sign_op(tkms_op *op);
 int tkms_key_ref_parse(tkms_op *op); /* ROTATE, DESTROY: F_KEY_ID */
+/* F_POLICY (exactly once, possibly empty) into op->policy / op->policy_given. */
+int tkms_policy_parse_field(tkms_op *op);
 int tkms_key_rotate(tkms_op *op);
 int tkms_key_destroy(tkms_op *op);
 int tkms_session_open_parse(tkms_op *op);
 int tkms_session_open(tkms_op *op);
 int tkms_session_revoke_parse(tkms_op *op);
 int tkms_session_revoke(tkms_op *op);
+int tkms_policy_update_parse(tkms_op *op);
+int tkms_policy_key_parse(tkms_op *op);
+int tkms_policy_update(tkms_op *op);
+int tkms_policy_cancel(tkms_op *op);
+int tkms_policy_get(tkms_op *op);
+int tkms_policy_materialise(tkms_op *op);
+int tkms_policy_due(tkms_op *op);
 int tkms_lc_status(tkms_op *op);
 int tkms_lc_init(tkms_op *op);
 int tkms_lc_load_dmk(tkms_op *op);
 int tkms_lc_load_records(tkms_op *op);
 int tkms_lc_load_end(tkms_op *op);
 int tkms_attest(tkms_op *op);
+int tkms_attest_challenge(tkms_op *op);
+int tkms_session_open_attested_parse(tkms_op *op);
+int tkms_session_open_attested(tkms_op *op);
 int tkms_bn254_verify(tkms_op *op);
 #endif

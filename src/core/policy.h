@@ -10,7 +10,8 @@
  *   u32 delay_s          time-lock for widening changes, <= TKMS_POLICY_MAX_DELAY
  *   u8  flags            bit 0 require_attestation; other bits 0
  *   u32 rate_per_minute  signatures per minute; 0 = unlimited
- *   u64 not_after        unix seconds after which the key signs nothing; 0 = none
+ *   u64 not_after        unix seconds after which the key signs nothing; 0 = none;
+ *                        <= 2^63 - 1 (so that every policy has a JSON form)
  *   u8  n_software       <= TKMS_POLICY_MAX_SOFTWARE
  *   n_software x:
  *     u8  tee            TKMS_ATTEST_SGX | TDX | SNP | NITRO | TPM2 (attest.h)
@@ -19,10 +20,14 @@
  *     measurement[mlen]
  *     u16 min_svn        sgx isvsvn, snp guest_svn (low 16 bits); 0 for others
  *     u16 tcb_mask       bit i set = TKMS_TCB_i acceptable; formats without a
- *                        TCB status report TKMS_TCB_NOT_APPLICABLE (bit 0)
+ *                        TCB status report TKMS_TCB_NOT_APPLICABLE (bit 0);
+ *                        bits 0..7 (NotApplicable..Revoked) only: bit 8
+ *                        (NoMatch) and above must be 0
  *   entries strictly sorted by (tee, mlen, measurement): no duplicates.
  * A decoder refuses anything else (unknown format, trailing bytes, unsorted or
- * duplicate entries, unknown flag bits, an entry whose mlen does not fit its tee),
+ * duplicate entries, unknown flag bits, an unknown tee (sim included: sim evidence
+ * is debug), an entry whose mlen does not fit its tee, unknown TCB status bits,
+ * a delay above the maximum, more than 8 entries),
  * so one policy has exactly one encoding and what the owner signed is what the
  * core stores.
  *
@@ -62,6 +67,8 @@ typedef struct {
 
 /* The default policy. */
 void tkms_policy_default(tkms_policy *p);
+/* 1 if p is the default policy. */
+int tkms_policy_is_default(const tkms_policy *p);
 /* Decodes the canonical encoding (n == 0: the default policy). Returns 0, or -1
  * with *why naming the first violated rule (a client error). */
 int tkms_policy_decode(const uint8_t *b, size_t n, tkms_policy *p, const char **why);

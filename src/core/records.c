@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attest/attest.h"
+#include "core/attested.h"
 #include "core/clock.h"
 #include "core/governance.h"
 #include "core/keys.h"
@@ -22,6 +24,8 @@ static size_t id_len_for(uint8_t type) {
       return 1;
     case TKMS_REC_GOV:
       return TKMS_GOV_REC_ID_LEN;
+    case TKMS_REC_POLICY_CHANGE:
+      return TKMS_KEY_ID_BYTES;
     default:
       return 0;
   }
@@ -43,7 +47,7 @@ int tkms_rec_enc_parse(const uint8_t *p, size_t n, tkms_rec_enc *out) {
 void tkms_fw_rec_put(tkms_fw *w, uint8_t tag, const tkms_rec *r, const uint8_t *blob,
                      size_t blob_len) {
   /* Blobs are small (< 2 KiB); build the field in one piece. */
-  uint8_t buf[2 + TKMS_REC_ID_MAX + 4 + TKMS_SESSREC_MAX + 64];
+  uint8_t buf[2 + TKMS_REC_ID_MAX + 4 + TKMS_REC_PLAIN_MAX + 64];
   size_t n = 2 + r->id_len + 4;
   if (blob_len > sizeof buf - n) {
     w->err = 1;
@@ -93,6 +97,21 @@ static void put_u64(wbuf *b, uint64_t v) {
   tkms_be64_put(x, v);
   put(b, x, 8);
 }
+static void put_u16(wbuf *b, uint16_t v) {
+  uint8_t x[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+  put(b, x, 2);
+}
+/* u16 length | canonical policy; length 0 for the default policy. */
+static void put_policy(wbuf *b, const tkms_policy *p) {
+  uint8_t enc[TKMS_POLICY_ENC_MAX];
+  size_t n = p == NULL || tkms_policy_is_default(p) ? 0 : tkms_policy_encode(p, enc, sizeof enc);
+  if (p != NULL && n == 0 && !tkms_policy_is_default(p)) {
+    b->err = 1;
+    return;
+  }
+  put_u16(b, (uint16_t)n);
+  put(b, enc, n);
+}
 static void put_str(wbuf *b, const char *s) {
   size_t n = strlen(s);
   if (n > 255) {
@@ -105,7 +124,10 @@ static void put_str(wbuf *b, const char *s) {
 
 size_t tkms_rec_plain_encode(const tkms_rec *r, const uint8_t *secret, uint8_t *out, size_t cap) {
   wbuf b = {out, 0, cap, 0};
-  put_u8(&b, TKMS_REC_FORMAT);
+  int attested = r->type == TKMS_REC_SESSION && r->u.session.attested;
+  put_u8(&b, r->type == TKMS_REC_KEY ? TKMS_KEYREC_FORMAT
+             : attested              ? TKMS_SESSREC_FORMAT_ATTESTED
+                                     : TKMS_REC_FORMAT);
   switch (r->type) {
     case TKMS_REC_KEY:
       if (secret == NULL) return 0;
@@ -115,7 +137,14 @@ size_t tkms_rec_plain_encode(const tkms_rec *r, const uint8_t *secret, uint8_t *
       put_str(&b, r->u.key.owner);
       put_u8(&b, r->u.key.pub_len);
       put(&b, r->u.key.pub, r->u.key.pub_len);
+      put_policy(&b, r->u.key.policy);
       put(&b, secret, 32);
+      break;
+    case TKMS_REC_POLICY_CHANGE:
+      put_u64(&b, r->u.pending.accepted_at);
+      put_u64(&b, r->u.pending.effective_at);
+      put_str(&b, r->u.pending.new_owner);
+      put_policy(&b, r->u.pending.policy);
       break;
     case TKMS_REC_SESSION:
       put_str(&b, r->u.session.owner);
@@ -124,6 +153,16 @@ size_t tkms_rec_plain_encode(const tkms_rec *r, const uint8_t *secret, uint8_t *
       put_u64(&b, r->u.session.expiry);
       put_u8(&b, r->u.session.n_keys);
       put(&b, r->scope_keys, 16u * r->u.session.n_keys);
+      if (attested) {
+        if (r->u.session.mlen > sizeof r->u.session.meas) return 0;
+        put_u8(&b, r->u.session.tee);
+        put_u8(&b, r->u.session.mlen);
+        put(&b, r->u.session.meas, r->u.session.mlen);
+        put_u8(&b, (uint8_t)(r->u.session.svn >> 8));
+        put_u8(&b, (uint8_t)r->u.session.svn);
+        put_u8(&b, r->u.session.tcb_status);
+        put_u64(&b, r->u.session.verified_at);
+      }
       break;
     case TKMS_REC_NONCE:
       put_u64(&b, r->u.nonce.deadline);
@@ -185,6 +224,17 @@ static uint64_t get_u64(rbuf *b) {
   const uint8_t *p = take(b, 8);
   return p ? tkms_be64_get(p) : 0;
 }
+/* u16 length | canonical policy into r's policy slot. */
+static void get_policy(rbuf *b, tkms_rec *r) {
+  const uint8_t *l = take(b, 2);
+  size_t n = l ? (size_t)(l[0] << 8 | l[1]) : 0;
+  const uint8_t *enc = take(b, n);
+  tkms_policy p;
+  const char *why;
+  if (b->err || n > TKMS_POLICY_ENC_MAX || tkms_policy_decode(enc, n, &p, &why) != 0 ||
+      tkms_rec_set_policy(r, &p) != 0)
+    b->err = 1;
+}
 /* A principal: length-prefixed, canonical. */
 static void get_principal(rbuf *b, char out[TKMS_MAX_PRINCIPAL + 1]) {
   uint8_t n = get_u8(b);
@@ -199,14 +249,33 @@ static void get_principal(rbuf *b, char out[TKMS_MAX_PRINCIPAL + 1]) {
   if (tkms_principal_parse(out, &pr) != 0) b->err = 1;
 }
 
+/* A measurement principal: length-prefixed; its form is checked by the caller
+ * against the record's tee and measurement. */
+static void get_measurement_principal(rbuf *b, char out[TKMS_MAX_PRINCIPAL + 1]) {
+  uint8_t n = get_u8(b);
+  const uint8_t *s = take(b, n);
+  if (s == NULL || n == 0 || n > TKMS_MAX_PRINCIPAL) {
+    b->err = 1;
+    return;
+  }
+  memcpy(out, s, n);
+  out[n] = '\0';
+}
+
 int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32_t version,
                           const uint8_t *pt, size_t n, tkms_rec **out, const uint8_t **secret) {
   rbuf b = {pt, n, 0};
-  if (id_len != id_len_for(type) || get_u8(&b) != TKMS_REC_FORMAT) return -1;
+  if (id_len != id_len_for(type)) return -1;
+  uint8_t format = get_u8(&b);
   if (type == TKMS_REC_TIME) {
+    if (format != TKMS_REC_FORMAT) return -1;
     if (secret != NULL) *secret = NULL;
     return tkms_timerec_decode(id, id_len, version, b.p, b.left, out);
   }
+  int attested = type == TKMS_REC_SESSION && format == TKMS_SESSREC_FORMAT_ATTESTED;
+  if (format != TKMS_REC_FORMAT && !(type == TKMS_REC_KEY && format == TKMS_KEYREC_FORMAT) &&
+      !attested)
+    return -1;
   size_t n_keys = 0;
   if (type == TKMS_REC_SESSION) {
     /* The key count sits after two variable-length strings: find it first so the
@@ -232,6 +301,7 @@ int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32
       get_principal(&b, r->u.key.owner);
       r->u.key.pub_len = get_u8(&b);
       const uint8_t *pub = take(&b, r->u.key.pub_len);
+      if (format == TKMS_KEYREC_FORMAT) get_policy(&b, r); /* format 1: default */
       sec = take(&b, 32);
       if (b.err || v != version || pub == NULL || tkms_key_pub_len(r->u.key.key_type) == 0 ||
           r->u.key.pub_len != tkms_key_pub_len(r->u.key.key_type))
@@ -241,7 +311,10 @@ int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32
       break;
     }
     case TKMS_REC_SESSION: {
-      get_principal(&b, r->u.session.owner);
+      if (attested)
+        get_measurement_principal(&b, r->u.session.owner);
+      else
+        get_principal(&b, r->u.session.owner);
       get_principal(&b, r->u.session.session_key);
       r->u.session.ops = get_u8(&b);
       r->u.session.expiry = get_u64(&b);
@@ -251,6 +324,24 @@ int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32
         b.err = 1;
       else if (n_keys > 0)
         memcpy(r->scope_keys, keys, 16u * n_keys);
+      if (attested) {
+        r->u.session.attested = 1;
+        r->u.session.tee = get_u8(&b);
+        r->u.session.mlen = get_u8(&b);
+        const uint8_t *m = take(&b, r->u.session.mlen);
+        uint8_t hi = get_u8(&b), lo = get_u8(&b);
+        r->u.session.svn = (uint16_t)(hi << 8 | lo);
+        r->u.session.tcb_status = get_u8(&b);
+        r->u.session.verified_at = get_u64(&b);
+        char want[TKMS_MAX_PRINCIPAL + 1];
+        if (b.err || m == NULL || r->u.session.ops != TKMS_SCOPE_SIGN ||
+            r->u.session.tcb_status >= TKMS_TCB__COUNT ||
+            tkms_measurement_principal(r->u.session.tee, m, r->u.session.mlen, want) != 0 ||
+            strcmp(want, r->u.session.owner) != 0)
+          b.err = 1;
+        else
+          memcpy(r->u.session.meas, m, r->u.session.mlen);
+      }
       break;
     }
     case TKMS_REC_NONCE:
@@ -281,11 +372,19 @@ int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32
         tkms_gov_to_rec(&g, r);
       break;
     }
+    case TKMS_REC_POLICY_CHANGE:
+      if (version != 1) b.err = 1;
+      r->u.pending.accepted_at = get_u64(&b);
+      r->u.pending.effective_at = get_u64(&b);
+      get_principal(&b, r->u.pending.new_owner);
+      get_policy(&b, r);
+      if (r->u.pending.effective_at < r->u.pending.accepted_at) b.err = 1;
+      break;
     default:
       b.err = 1;
   }
   if (b.err || b.left != 0) {
-    free(r);
+    tkms_rec_free(r);
     return -1;
   }
   if (secret != NULL) *secret = sec;

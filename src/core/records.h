@@ -6,13 +6,27 @@
  *
  * Plaintexts inside the sealed blob (all integers big-endian; the leading u8 is a
  * format number so a later core can read older records):
- *   key      1 | u8 key_type | u32 version | u64 created_at | u8 n | owner[n]
- *              | u8 m | pub[m] | secret[32]            (secret last, in locked memory)
- *              m = 33 (secp256k1), 32 (ed25519) or 192 (bn254: G1 || G2). bn254 keys
- *              added no new layout, so format 1 records written before them still
- *              decode unchanged.
+ *   key      2 | u8 key_type | u32 version | u64 created_at | u8 n | owner[n]
+ *              | u8 m | pub[m] | u16 p | policy[p] | secret[32]
+ *              (secret last, in locked memory). m = 33 (secp256k1), 32 (ed25519)
+ *              or 192 (bn254: G1 || G2). policy = the canonical policy encoding
+ *              (policy.h); p = 0 for the default policy. Written as format 2.
+ *            format 1 (read only, written before key policies existed): the same
+ *              without `u16 p | policy[p]`; it decodes as the default policy.
+ *              bn254 keys added no new layout to format 1.
+ *   pending policy change (TKMS_REC_POLICY_CHANGE, id = key id, version 1)
+ *            1 | u64 accepted_at | u64 effective_at | u8 n | new_owner[n]
+ *              | u16 p | policy[p]
+ *              new_owner = the owner in force from effective_at (the current one
+ *              if unchanged); policy = the whole policy from effective_at.
  *   session  1 | u8 n | owner[n] | u8 m | session_key[m] | u8 ops | u64 expiry
  *              | u8 k | key_id[16] * k
+ *            attested sessions (format 2; format 1 sessions still decode):
+ *            2 | u8 n | owner[n] | u8 m | session_key[m] | u8 ops | u64 expiry
+ *              | u8 k | key_id[16] * k | u8 tee | u8 mlen | measurement[mlen]
+ *              | u16 svn | u8 tcb_status | u64 verified_at
+ *              owner is "measurement:<tee>:0x<hex of measurement>", checked
+ *              against tee and measurement; ops is sign only.
  *   nonce    1 | u64 deadline
  *   time     1 | Roughtime config | u64 floor      (core/clock.h)
  *   gov      1 | u8 n | governor[20] * n | u8 threshold | u64 delay | u8 k
@@ -27,13 +41,24 @@
 #include <stdint.h>
 
 #include "core/index.h"
+#include "core/policy.h"
 #include "proto/frame.h"
 
-#define TKMS_REC_FORMAT 1u
-#define TKMS_KEYREC_MAX (1u + 1u + 4u + 8u + 1u + TKMS_MAX_PRINCIPAL + 1u + TKMS_KEY_PUB_MAX + 32u)
-#define TKMS_SESSREC_MAX \
-  (1u + 2u * (1u + TKMS_MAX_PRINCIPAL) + 1u + 8u + 1u + 16u * TKMS_MAX_SCOPE_KEYS)
+#define TKMS_REC_FORMAT 1u              /* sessions, nonces, pending changes */
+#define TKMS_KEYREC_FORMAT 2u           /* keys (format 1 still read) */
+#define TKMS_SESSREC_FORMAT_ATTESTED 2u /* attested sessions (format 1 sessions still read) */
+#define TKMS_KEYREC_MAX                                                       \
+  (1u + 1u + 4u + 8u + 1u + TKMS_MAX_PRINCIPAL + 1u + TKMS_KEY_PUB_MAX + 2u + \
+   TKMS_POLICY_ENC_MAX + 32u)
+#define TKMS_PENDREC_MAX (1u + 8u + 8u + 1u + TKMS_MAX_PRINCIPAL + 2u + TKMS_POLICY_ENC_MAX)
+#define TKMS_SESSREC_MAX                                                                      \
+  (1u + 2u * (1u + TKMS_MAX_PRINCIPAL) + 1u + 8u + 1u + 16u * TKMS_MAX_SCOPE_KEYS + 1u + 1u + \
+   48u + 2u + 1u + 8u)
 #define TKMS_NONCEREC_BYTES 9u
+/* The largest plaintext of any record type. */
+#define TKMS_REC_PLAIN_MAX TKMS_SESSREC_MAX
+_Static_assert(TKMS_KEYREC_MAX <= TKMS_REC_PLAIN_MAX, "key records fit the plaintext bound");
+_Static_assert(TKMS_PENDREC_MAX <= TKMS_REC_PLAIN_MAX, "pending records fit the plaintext bound");
 
 /* A record encoding as parsed; pointers into the frame. */
 typedef struct {

@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -118,6 +119,16 @@ static const int allowed[] = {
 };
 
 int tkms_sandbox_preload(char *err, size_t n) {
+  /* OpenSSL's certificate and CRL time checks (DCAP evidence of attested
+   * sessions) reach glibc's time zone code, which reads /etc/localtime the
+   * first time: read it now, while files may still be opened. */
+  tzset();
+  time_t t0 = 0;
+  struct tm tm0;
+  if (localtime_r(&t0, &tm0) == NULL) {
+    snprintf(err, n, "localtime_r failed");
+    return -1;
+  }
   if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1) {
     snprintf(err, n, "OpenSSL initialisation failed");
     return -1;

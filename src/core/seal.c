@@ -12,7 +12,7 @@
 
 #define REC_AD "tkms-rec-v1"
 #define REC_AD_MAX (sizeof(REC_AD) - 1 + 2 + TKMS_REC_ID_MAX + 4)
-#define PLAIN_MAX TKMS_SESSREC_MAX /* the largest plaintext */
+#define PLAIN_MAX TKMS_REC_PLAIN_MAX /* the largest plaintext */
 
 static size_t rec_ad(uint8_t type, const uint8_t *id, size_t id_len, uint32_t version,
                      uint8_t ad[REC_AD_MAX]) {

@@ -145,6 +145,13 @@ int tkms_session_revoke_parse(tkms_op *op) {
   op->target = tkms_index_find(&op->core->index, TKMS_REC_SESSION, id, sizeof id);
   if (op->target == NULL)
     return tkms_op_fail(op, TKMS_E_SESSION_UNKNOWN, "no such session (never opened, or revoked)");
+  if (op->target->u.session.attested) {
+    /* Its owner is a measurement, which signs nothing: only the session key can. */
+    if (!op->has_session || memcmp(op->session_id, id, sizeof id) != 0)
+      return tkms_op_fail(op, TKMS_E_SCOPE,
+                          "an attested session is revoked by its own session key (session_id)");
+    return TKMS_OK;
+  }
   if (tkms_principal_parse(op->target->u.session.owner, &op->owner) != 0)
     return tkms_op_fail(op, TKMS_E_INTERNAL, "session record has a bad owner");
   /* A host-supplied F_OWNER is only a claim; if given it must match. */

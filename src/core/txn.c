@@ -99,7 +99,7 @@ int tkms_tx_del(tkms_op *op, const tkms_rec *r) {
                ? tkms_op_fail(op, TKMS_E_INTERNAL, "set hash update failed")
                : tx_append(op, 1, copy);
   if (st != TKMS_OK) {
-    free(copy);
+    tkms_rec_free(copy);
     return st;
   }
   tx->set = set;
@@ -247,7 +247,7 @@ int tkms_tx_commit(tkms_core *c, tkms_tx *tx, char *msg, size_t msg_len) {
 
 void tkms_tx_free(tkms_tx *tx) {
   if (tx == NULL) return;
-  for (size_t i = 0; i < tx->n; i++) free(tx->ch[i].rec);
+  for (size_t i = 0; i < tx->n; i++) tkms_rec_free(tx->ch[i].rec);
   free(tx->ch);
   tkms_secrets_free(tx->init_sec);
   free(tx);

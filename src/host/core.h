@@ -22,12 +22,13 @@ typedef struct tkms_core tkms_core;
 typedef struct tkms_chan tkms_chan;
 
 typedef struct {
-  const char *enclave_path; /* tkms-enclave binary */
-  const char *data_dir;     /* passed to the core as --data-dir */
-  const char *platform;     /* passed to the core as --platform; NULL = sim */
-  unsigned channels;        /* sockets = core workers, 1..64 */
-  tkms_store *store;        /* where the sealed state lives */
-  const uint8_t *rt_config; /* F_RT_CONFIG for INIT of a new deployment (NULL: none) */
+  const char *enclave_path;          /* tkms-enclave binary */
+  const char *data_dir;              /* passed to the core as --data-dir */
+  const char *platform;              /* passed to the core as --platform; NULL = sim */
+  const char *attestation_test_root; /* passed as --attestation-test-root; NULL = none */
+  unsigned channels;                 /* sockets = core workers, 1..64 */
+  tkms_store *store;                 /* where the sealed state lives */
+  const uint8_t *rt_config;          /* F_RT_CONFIG for INIT of a new deployment (NULL: none) */
   size_t rt_config_len;
   /* Governance for a new deployment (serve --governor/--threshold/--upgrade-delay).
    * gov_given: any of them was on the command line; refused for an existing

@@ -24,6 +24,7 @@ struct tkms_core {
   char *enclave_path;
   char *data_dir;
   char *platform;
+  char *test_root; /* --attestation-test-root for the core, or NULL */
   tkms_store *store;
   uint8_t *rt_config; /* sent with INIT only (trusted time); NULL if none */
   size_t rt_config_len;

@@ -45,6 +45,21 @@ static const tkms_status_map table[TKMS_E__COUNT] = {
     [TKMS_E_NOT_GOVERNED] = {409, "no_governance"},
     [TKMS_E_MIGRATION] = {403, "migration_refused"},
     [TKMS_E_ALREADY_ANNOUNCED] = {409, "already_announced"},
+    /* key policy (34-39) */
+    [TKMS_E_CHANGE_PENDING] = {409, "change_pending"},
+    [TKMS_E_NO_PENDING_CHANGE] = {404, "no_pending_change"},
+    [TKMS_E_CHANGE_EFFECTIVE] = {409, "change_effective"},
+    [TKMS_E_KEY_EXPIRED] = {403, "key_expired"},
+    [TKMS_E_KEY_RATE_LIMITED] = {429, "key_rate_limited"},
+    [TKMS_E_CHANGE_NOT_DUE] = {409, "change_not_due"},
+    [TKMS_E_STALE_NONCE] = {401, "stale_nonce"},
+    [TKMS_E_EVIDENCE_INVALID] = {401, "evidence_invalid"},
+    [TKMS_E_SESSION_KEY_NOT_BOUND] = {401, "session_key_not_bound"},
+    [TKMS_E_DEBUG_NOT_ALLOWED] = {403, "debug_not_allowed"},
+    [TKMS_E_MEASUREMENT_NOT_ALLOWED] = {403, "measurement_not_allowed"},
+    [TKMS_E_SVN_TOO_LOW] = {403, "svn_too_low"},
+    [TKMS_E_TCB_STATUS_NOT_ALLOWED] = {403, "tcb_status_not_allowed"},
+    [TKMS_E_ATTESTATION_REQUIRED] = {403, "attestation_required"},
 };
 
 static const tkms_status_map internal = {500, "internal"};

@@ -67,6 +67,18 @@ int tkms_route_match(const char *method, const char *path, tkms_route *r, const 
     *allow = "GET, HEAD";
     return TKMS_ROUTE_BAD_METHOD;
   }
+  if (n == 2 && seg_is(&s[0], "attestation") && seg_is(&s[1], "challenge")) {
+    r->id = TKMS_R_ATTEST_CHALLENGE;
+    r->takes_body = 1;
+    if (post) return TKMS_ROUTE_FOUND;
+    *allow = "POST";
+    return TKMS_ROUTE_BAD_METHOD;
+  }
+  if (n == 2 && seg_is(&s[0], "sessions") && seg_is(&s[1], "attested") && post) {
+    r->id = TKMS_R_SESSION_OPEN_ATTESTED;
+    r->takes_body = 1;
+    return TKMS_ROUTE_FOUND;
+  }
   if (seg_is(&s[0], "keys")) {
     if (n == 1) {
       if (get) r->id = TKMS_R_KEYS_LIST;
@@ -81,6 +93,21 @@ int tkms_route_match(const char *method, const char *path, tkms_route *r, const 
       if (del) r->id = TKMS_R_KEY_DESTROY, r->takes_body = 1;
       if (get || del) return TKMS_ROUTE_FOUND;
       *allow = "GET, HEAD, DELETE";
+      return TKMS_ROUTE_BAD_METHOD;
+    }
+    if (n == 3 && seg_is(&s[2], "policy")) {
+      /* key policy (routes_policy.c) */
+      if (get) r->id = TKMS_R_KEY_POLICY_GET;
+      if (post) r->id = TKMS_R_KEY_POLICY_UPDATE, r->takes_body = 1;
+      if (get || post) return TKMS_ROUTE_FOUND;
+      *allow = "GET, HEAD, POST";
+      return TKMS_ROUTE_BAD_METHOD;
+    }
+    if (n == 4 && seg_is(&s[2], "policy") && seg_is(&s[3], "pending")) {
+      r->id = TKMS_R_KEY_POLICY_CANCEL;
+      r->takes_body = 1;
+      if (del) return TKMS_ROUTE_FOUND;
+      *allow = "DELETE";
       return TKMS_ROUTE_BAD_METHOD;
     }
     if (n == 3 && (seg_is(&s[2], "sign") || seg_is(&s[2], "rotate"))) {
@@ -389,6 +416,8 @@ static void route_health(tkms_req *req, tkms_resp *resp) {
   if (tkms_frame_get_u64(&rep.f, TKMS_F_COUNTER, &counter) != 0) counter = 0;
   if (tkms_frame_get_str(&rep.f, TKMS_F_CORE_VERSION, version, sizeof version - 1) != 0)
     strcpy(version, "unknown");
+  uint32_t test_root = 0;
+  if (tkms_frame_get_u32(&rep.f, TKMS_F_ATT_TEST_ROOT, &test_root) != 0) test_root = 0;
   int has_dep = tkms_frame_get_fixed(&rep.f, TKMS_F_DEPLOY_SALT, salt, sizeof salt) == 0 &&
                 tkms_frame_get_fixed(&rep.f, TKMS_F_IDENTITY, ident, sizeof ident) == 0;
   json_t *time_obj = health_time(&rep.f);
@@ -427,6 +456,12 @@ static void route_health(tkms_req *req, tkms_resp *resp) {
                                       "delay; any rebuilt core takes over these keys at the next "
                                       "start without announcement. Not for production."));
   }
+  if (o != NULL) json_object_set_new(o, "attestation_test_root", json_boolean(test_root != 0));
+  if (o != NULL && test_root != 0)
+    json_object_set_new(o, "attestation_warning",
+                        json_string("TEST ROOT TRUSTED: this sim core accepts DCAP evidence "
+                                    "signed by a test CA (--attestation-test-root); attested "
+                                    "sessions here prove nothing about real hardware."));
   if (o != NULL && has_dep)
     json_object_set_new(o, "deployment",
                         json_pack("{s:o, s:o}", "salt", tkms_json_hexstr(salt, sizeof salt),
@@ -543,11 +578,26 @@ void tkms_route_run(tkms_req *req, tkms_resp *resp) {
     case TKMS_R_KEY_ROTATE:
       tkms_route_key_rotate(req, resp);
       return;
+    case TKMS_R_KEY_POLICY_GET:
+      tkms_route_key_policy_get(req, resp);
+      return;
+    case TKMS_R_KEY_POLICY_UPDATE:
+      tkms_route_key_policy_update(req, resp);
+      return;
+    case TKMS_R_KEY_POLICY_CANCEL:
+      tkms_route_key_policy_cancel(req, resp);
+      return;
     case TKMS_R_SESSION_OPEN:
       tkms_route_session_open(req, resp);
       return;
     case TKMS_R_SESSION_REVOKE:
       tkms_route_session_revoke(req, resp);
+      return;
+    case TKMS_R_ATTEST_CHALLENGE:
+      tkms_route_attest_challenge(req, resp);
+      return;
+    case TKMS_R_SESSION_OPEN_ATTESTED:
+      tkms_route_session_open_attested(req, resp);
       return;
     case TKMS_R_AVS_CREATE:
       tkms_route_avs_create(req, resp);

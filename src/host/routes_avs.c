@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/policy_json.h"
 #include "host/routes_priv.h"
 #include "proto/hex.h"
 #include "proto/ops.h"
@@ -232,10 +233,12 @@ static int rotate_meta(void *ctx, const tkms_frame *f, tkms_store_meta_change *m
 }
 
 void tkms_route_avs_create(tkms_req *req, tkms_resp *resp) {
-  static const char *const fields[] = {"eoa", TKMS_ENVELOPE_FIELDS, "session_id"};
+  static const char *const fields[] = {"eoa", "policy", TKMS_ENVELOPE_FIELDS, "session_id"};
   json_t *body;
   if (tkms_body_parse(req, fields, sizeof fields / sizeof *fields, &body, resp) != 0) return;
   tkms_json_err e = {0};
+  uint8_t pol[TKMS_POLICY_JSON_ENC_MAX];
+  size_t pol_len = 0;
   char owner[TKMS_MAX_PRINCIPAL + 1];
   uint8_t addr[20];
   tkms_fw w;
@@ -245,12 +248,16 @@ void tkms_route_avs_create(tkms_req *req, tkms_resp *resp) {
     return;
   }
   if (parse_eoa(body, "eoa", addr, owner, &e) != 0 ||
+      tkms_policy_json_encode(json_object_get(body, "policy"), "policy", pol, sizeof pol, &pol_len,
+                              &e) != 0 ||
       tkms_envelope_parse(body, &w, 1, NULL, &e) != 0) {
     tkms_resp_json_error(resp, &e);
   } else {
-    /* The client signed CreateKey{keyType: "bn254", owner: "eoa:0x<lower>"}. */
+    /* The client signed CreateKey{keyType: "bn254", owner: "eoa:0x<lower>",
+     * policy: the canonical bytes of `policy` (0x when absent)}. */
     tkms_fw_str(&w, TKMS_F_KEY_TYPE, AVS_KEY_TYPE);
     tkms_fw_str(&w, TKMS_F_OWNER, owner);
+    tkms_fw_bytes(&w, TKMS_F_POLICY, pol, pol_len);
     avs_mut_ctx c = {.owner = owner};
     tkms_reply rep;
     if (tkms_core_mutation(req->host, &w, create_meta, &c, &rep, resp) == 0) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/policy_json.h"
 #include "host/routes_priv.h"
 #include "proto/hex.h"
 #include "proto/ops.h"
@@ -160,8 +161,11 @@ static int create_meta(void *ctx, const tkms_frame *f, tkms_store_meta_change *m
 }
 
 void tkms_route_keys_create(tkms_req *req, tkms_resp *resp) {
-  static const char *const fields[] = {"key_type", "owner", TKMS_ENVELOPE_FIELDS, "session_id"};
+  static const char *const fields[] = {"key_type", "owner", "policy", TKMS_ENVELOPE_FIELDS,
+                                       "session_id"};
   json_t *body;
+  uint8_t pol[TKMS_POLICY_JSON_ENC_MAX];
+  size_t pol_len = 0;
   if (tkms_body_parse(req, fields, sizeof fields / sizeof *fields, &body, resp) != 0) return;
   tkms_json_err e = {0};
   create_ctx c = {0};
@@ -173,11 +177,14 @@ void tkms_route_keys_create(tkms_req *req, tkms_resp *resp) {
   }
   if (tkms_json_str(body, "key_type", 1, TKMS_KEY_TYPE_MAX, &c.key_type, &e) != 0 ||
       tkms_json_str(body, "owner", 1, TKMS_MAX_PRINCIPAL, &c.owner, &e) != 0 ||
+      tkms_policy_json_encode(json_object_get(body, "policy"), "policy", pol, sizeof pol, &pol_len,
+                              &e) != 0 ||
       tkms_envelope_parse(body, &w, 1, NULL, &e) != 0) {
     tkms_resp_json_error(resp, &e);
   } else {
     tkms_fw_str(&w, TKMS_F_KEY_TYPE, c.key_type);
     tkms_fw_str(&w, TKMS_F_OWNER, c.owner);
+    tkms_fw_bytes(&w, TKMS_F_POLICY, pol, pol_len); /* empty: the default policy */
     tkms_reply rep;
     if (tkms_core_mutation(req->host, &w, create_meta, &c, &rep, resp) == 0) {
       tkms_reply_free(&rep);

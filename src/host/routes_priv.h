@@ -51,12 +51,19 @@ json_t *tkms_json_hexstr(const uint8_t *p, size_t n);
 int tkms_key_result_version(const tkms_frame *f, tkms_key_version *v, uint8_t key_id[16]);
 
 /* Handlers. */
+void tkms_route_attest_challenge(tkms_req *req, tkms_resp *resp);
+void tkms_route_session_open_attested(tkms_req *req, tkms_resp *resp);
 void tkms_route_keys_create(tkms_req *req, tkms_resp *resp);
 void tkms_route_keys_list(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_get(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_sign(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_rotate(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_destroy(tkms_req *req, tkms_resp *resp);
+void tkms_route_key_policy_get(tkms_req *req, tkms_resp *resp);
+/* Folds key id's due policy change into its record (best effort; policy_sweep.h). */
+void tkms_policy_materialise_key(tkms_host *h, const uint8_t id[16]);
+void tkms_route_key_policy_update(tkms_req *req, tkms_resp *resp);
+void tkms_route_key_policy_cancel(tkms_req *req, tkms_resp *resp);
 void tkms_route_avs_create(tkms_req *req, tkms_resp *resp);
 void tkms_route_avs_get(tkms_req *req, tkms_resp *resp);
 void tkms_route_avs_rotate(tkms_req *req, tkms_resp *resp);

@@ -17,6 +17,7 @@
 #include "host/core.h"
 #include "host/errors.h"
 #include "host/http.h"
+#include "host/policy_sweep.h"
 #include "host/routes.h"
 #include "host/store.h"
 #include "host/time_relay.h"
@@ -27,6 +28,7 @@ typedef struct {
   const char *listen;
   const char *enclave;
   const char *platform;
+  const char *test_root;
   unsigned workers;
   unsigned max_connections;
   const char *roughtime_config;
@@ -56,6 +58,9 @@ static void usage(FILE *f) {
           "  --insecure-host-time  at initialisation: accept the host's clock when there is no\n"
           "                        Roughtime quorum (reported as host-insecure)\n"
           "  --time-interval N     seconds between Roughtime rounds, 1..86400 (default 60)\n"
+          "  --attestation-test-root 0x04...  sim only, for tests: also trust DCAP\n"
+          "                        evidence signed by this test root (P-256 key); the\n"
+          "                        core refuses to start with it on any other platform\n"
           "Governance, fixed when a deployment is initialised (refused afterwards):\n"
           "  --governor 0xADDR     a governor (Ethereum address); repeat for N <= 8\n"
           "  --threshold M         governor signatures an announcement needs (1..N, default 1)\n"
@@ -80,6 +85,7 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
   o->listen = "127.0.0.1:8420";
   o->enclave = NULL;
   o->platform = "sim";
+  o->test_root = NULL;
   o->workers = 4;
   o->max_connections = 1024;
   o->roughtime_config = NULL;
@@ -96,10 +102,10 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
       o->insecure_host_time = 1;
       continue;
     }
-    static const char *const names[] = {"--data-dir",         "--listen",          "--workers",
-                                        "--enclave",          "--max-connections", "--platform",
-                                        "--roughtime-config", "--time-interval",   "--governor",
-                                        "--threshold",        "--upgrade-delay"};
+    static const char *const names[] = {
+        "--data-dir",        "--listen",    "--workers",          "--enclave",
+        "--max-connections", "--platform",  "--roughtime-config", "--time-interval",
+        "--governor",        "--threshold", "--upgrade-delay",    "--attestation-test-root"};
     const char *val = NULL;
     size_t k;
     for (k = 0; k < sizeof names / sizeof *names; k++) {
@@ -199,7 +205,24 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
         o->gov_given = 1;
         break;
       }
+      case 11:
+        if (strlen(val) != 132 || strncmp(val, "0x04", 4) != 0 ||
+            strspn(val + 2, "0123456789abcdef") != 130) {
+          fprintf(stderr,
+                  "tkms serve: --attestation-test-root takes an uncompressed P-256 key, "
+                  "0x04 + 128 lowercase hex\n");
+          return -1;
+        }
+        o->test_root = val;
+        break;
     }
+  }
+  if (o->test_root != NULL && strcmp(o->platform, "sim") != 0) {
+    /* The core refuses too; saying it here gives the clearer message. */
+    fprintf(stderr,
+            "tkms serve: --attestation-test-root is accepted only on the sim platform "
+            "(a test root on real hardware would let anyone forge evidence)\n");
+    return -1;
   }
   if (o->n_governors == 0 && (o->threshold > 0 || o->upgrade_delay > 0)) {
     fprintf(stderr, "tkms serve: --threshold and --upgrade-delay need --governor\n");
@@ -303,16 +326,18 @@ int tkms_serve_main(int argc, char **argv) {
   tkms_store *store = NULL;
   tkms_core *core = NULL;
   tkms_http *http = NULL;
+  tkms_policy_sweep *sweep = NULL;
   int lock = lock_data_dir(o.data_dir);
   if (lock < 0) goto out;
-  /* one connection per HTTP worker, plus the supervisor's */
-  if (tkms_store_open(o.data_dir, o.workers + 1, &store) != TKMS_STORE_OK) {
+  /* one connection per HTTP worker, plus the supervisor's and the policy sweep's */
+  if (tkms_store_open(o.data_dir, o.workers + 2, &store) != TKMS_STORE_OK) {
     fprintf(stderr, "tkms: cannot open the store in %s\n", o.data_dir);
     goto out;
   }
   tkms_core_config cc = {.enclave_path = o.enclave,
                          .data_dir = o.data_dir,
                          .platform = o.platform,
+                         .attestation_test_root = o.test_root,
                          .channels = o.workers,
                          .store = store,
                          .rt_config = rtcfg_len > 0 ? rtcfg : NULL,
@@ -339,6 +364,9 @@ int tkms_serve_main(int argc, char **argv) {
   unsigned port = 0;
   if (tkms_access_log_start() != 0) fprintf(stderr, "tkms: access log unbatched (no thread)\n");
   if (tkms_http_start(&hc, &http, &port) != 0) goto out;
+  /* Due policy changes are folded into their keys (docs/policy.md). */
+  if (tkms_policy_sweep_start(&host, TKMS_POLICY_SWEEP_MS, &sweep) != 0)
+    fprintf(stderr, "tkms: no policy sweep thread: due policy changes are materialised on read\n");
 
   tkms_core_info info;
   tkms_core_info_get(core, &info);
@@ -370,6 +398,7 @@ out:
   /* Order: stop taking requests (in-flight ones finish), then the core, then
    * the store. */
   tkms_http_stop(http);
+  tkms_policy_sweep_stop(sweep);
   tkms_access_log_stop(); /* after the workers: flushes their last lines */
   tkms_time_relay_stop(relay);
   tkms_core_stop(core);

@@ -110,6 +110,7 @@ typedef enum {
   TKMS_META_KEY_DESTROY,    /* receipt (key_id version destroyed_at ...) */
   TKMS_META_SESSION_OPEN,   /* session */
   TKMS_META_SESSION_REVOKE, /* session.id */
+  TKMS_META_KEY_OWNER,      /* key.id, key.owner, key.updated_at: a policy change's owner */
 } tkms_meta_kind;
 
 typedef struct {

@@ -73,6 +73,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_KEY_DESTROY] =
         "UPDATE keys SET state = 1, destroyed_at = ?2, updated_at = ?2"
         " WHERE id = ?1 AND state = 0",
+    [ST_KEY_OWNER] = "UPDATE keys SET owner = ?2, updated_at = ?3 WHERE id = ?1 AND state = 0",
     [ST_VER_INSERT] =
         "INSERT INTO key_versions(key_id, version, public_key, address, created_at,"
         " operator_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
@@ -452,6 +453,14 @@ static int apply_meta(tkms_sq_conn *c, const tkms_store_meta_change *m) {
         return TKMS_STORE_ERR;
       if ((rc = step_one_row(c, st)) != TKMS_STORE_OK) return rc;
       return insert_version(c, m->key.id, &m->ver);
+    case TKMS_META_KEY_OWNER:
+      /* A policy change applied or materialised: the owner in force changed. */
+      st = tkms_sq_stmt(c, ST_KEY_OWNER);
+      if (tkms_sq_bind_blob(st, 1, m->key.id, TKMS_KEY_ID_BYTES) != 0 ||
+          tkms_sq_bind_text(st, 2, m->key.owner) != 0 ||
+          tkms_sq_bind_u64(st, 3, m->key.updated_at) != 0)
+        return TKMS_STORE_ERR;
+      return step_one_row(c, st);
     case TKMS_META_KEY_DESTROY:
       st = tkms_sq_stmt(c, ST_KEY_DESTROY);
       if (tkms_sq_bind_blob(st, 1, m->receipt.key_id, TKMS_KEY_ID_BYTES) != 0 ||

@@ -117,8 +117,15 @@ static int spawn_core(tkms_core *c, const char *mode_flag) {
   if (pipe2(errpipe, O_CLOEXEC) != 0) goto out;
   char workers[16];
   snprintf(workers, sizeof workers, "%u", c->n);
-  char *argv[] = {c->enclave_path, "--data-dir", c->data_dir,       "--workers", workers,
-                  "--platform",    c->platform,  (char *)mode_flag, NULL};
+  char *argv[12] = {c->enclave_path, "--data-dir", c->data_dir, "--workers",
+                    workers,         "--platform", c->platform};
+  int argc = 7;
+  if (mode_flag != NULL) argv[argc++] = (char *)mode_flag;
+  if (c->test_root != NULL) {
+    argv[argc++] = "--attestation-test-root";
+    argv[argc++] = c->test_root;
+  }
+  argv[argc] = NULL;
   pthread_mutex_lock(&c->state_mu);
   if (atomic_load(&c->stopping)) {
     pthread_mutex_unlock(&c->state_mu);
@@ -897,6 +904,7 @@ static void core_free(tkms_core *c) {
   free(c->data_dir);
   free(c->platform);
   free(c->rt_config);
+  free(c->test_root);
   pthread_cond_destroy(&c->wake);
   pthread_mutex_destroy(&c->state_mu);
   free(c);
@@ -936,6 +944,12 @@ int tkms_core_start(const tkms_core_config *cfg, tkms_core **out) {
   c->cfg = *cfg;
   c->cfg.enclave_path = c->cfg.data_dir = c->cfg.platform = NULL;
   c->cfg.rt_config = NULL; /* copied below; the caller's buffer is not kept */
+  c->cfg.attestation_test_root = NULL;
+  if (cfg->attestation_test_root != NULL &&
+      (c->test_root = strdup(cfg->attestation_test_root)) == NULL) {
+    core_free(c);
+    return TKMS_CORE_START_FAILED;
+  }
   if (cfg->rt_config != NULL && cfg->rt_config_len > 0) {
     c->rt_config = malloc(cfg->rt_config_len);
     if (c->rt_config == NULL) {

@@ -60,7 +60,7 @@ enum {
   TKMS_OP_ABORT = 0x07,        /* F_TXID -> ok */
 
   /* key operations: each carries the authorisation fields below */
-  TKMS_OP_KEY_CREATE = 0x10,     /* F_KEY_TYPE F_OWNER + auth -> prepared tx +
+  TKMS_OP_KEY_CREATE = 0x10,     /* F_KEY_TYPE F_OWNER F_POLICY + auth -> prepared tx +
                                        F_KEY_ID F_VERSION F_PUBKEY [F_ADDRESS]
                                        [F_OPERATOR_ID] F_TIME. bn254: owner must be
                                        eoa:, at most one live bn254 key per owner
@@ -132,6 +132,39 @@ enum {
                                       counter) + F_MEASUREMENT (A's) F_IDENTITY; after
                                       COMMIT the core is LOADING: LOAD_RECORDS and
                                       LOAD_END follow as usual | TKMS_E_MIGRATION */
+  /* key policy and its time-lock (core/key_policy.h, docs/policy.md) */
+  TKMS_OP_POLICY_UPDATE = 0x50,      /* F_KEY_ID F_NEW_OWNER F_POLICY + auth (the owner in
+                                          force; no session) -> prepared tx + F_KEY_ID
+                                          F_APPLIED F_OWNER F_POLICY (in force now)
+                                          [F_NEW_OWNER F_PENDING_POLICY F_ACCEPTED_AT
+                                          F_EFFECTIVE_AT when pending] F_TIME. Narrowing
+                                          only: applied at once (needs F_BLOB, the key's
+                                          current record, to re-seal it). */
+  TKMS_OP_POLICY_CANCEL = 0x51,      /* F_KEY_ID + auth (owner in force, no session) ->
+                                          prepared tx + F_KEY_ID F_TIME */
+  TKMS_OP_POLICY_GET = 0x52,         /* F_KEY_ID -> F_OWNER F_POLICY (in force at now)
+                                          F_TIME [F_NEW_OWNER F_PENDING_POLICY
+                                          F_ACCEPTED_AT F_EFFECTIVE_AT] (not a mutation) */
+  TKMS_OP_POLICY_MATERIALISE = 0x53, /* F_KEY_ID F_BLOB, no auth: folds a due pending
+                                          change into the key record -> prepared tx +
+                                          F_KEY_ID F_OWNER F_TIME | TKMS_E_NO_PENDING_CHANGE
+                                          | TKMS_E_CHANGE_NOT_DUE */
+  TKMS_OP_POLICY_DUE = 0x54,         /* [F_CURSOR] -> F_KEY_ID* (keys whose pending change
+                                          is due, at most TKMS_POLICY_DUE_MAX) F_CURSOR
+                                          (where the next call goes on) F_TIME; no auth,
+                                          reads only: the host's sweep materialises them */
+  /* attested sessions (docs/attested-sessions.md) */
+  TKMS_OP_ATTEST_CHALLENGE = 0x58,      /* -> F_NONCE (32, fresh, single use) F_EXPIRY
+                                            (u64: unusable after this). Kept in core
+                                            memory only (TKMS_MAX_CHALLENGES live,
+                                            TKMS_CHALLENGE_TTL s); not a mutation. */
+  TKMS_OP_SESSION_OPEN_ATTESTED = 0x59, /* F_ATT_FORMAT F_EVIDENCE F_COLLATERAL* F_NONCE
+                                            F_SESSION_KEY F_EXPIRY F_SCOPE_KEY* (no
+                                            signature envelope: the evidence authorises)
+                                            -> prepared tx + F_SESSION_ID F_OWNER
+                                            ("measurement:<tee>:0x<hex>") F_ATT_FORMAT
+                                            F_ATT_MEASUREMENT F_ATT_SVN F_ATT_TCB_STATUS
+                                            F_TIME (verified_at) F_EXPIRY (granted) */
 
   /* Number ranges by subsystem (ops, field tags and statuses alike), so that
    * work on one never renumbers another:
@@ -229,6 +262,22 @@ enum {
   TKMS_F_MIGRATE_PK = 0x6d,       /* 32 bytes: the successor's ephemeral X25519 key */
   TKMS_F_MIGRATE_CT = 0x6e,       /* the DMK encrypted to F_MIGRATE_PK (104 bytes) */
   TKMS_F_GOV_MODE = 0x6f,         /* u32 TKMS_GOV_MODE_* */
+  /* key policy (core/policy.h) */
+  TKMS_F_POLICY = 0x70,         /* bytes: canonical policy (empty = default policy in
+                                    KEY_CREATE, unchanged in POLICY_UPDATE) */
+  TKMS_F_NEW_OWNER = 0x71,      /* str principal; "" in POLICY_UPDATE = unchanged */
+  TKMS_F_ACCEPTED_AT = 0x72,    /* u64 unix seconds */
+  TKMS_F_EFFECTIVE_AT = 0x73,   /* u64 unix seconds */
+  TKMS_F_PENDING_POLICY = 0x74, /* bytes: canonical policy of the pending change */
+  TKMS_F_APPLIED = 0x75,        /* u32 1 = applied at once, 0 = pending */
+  TKMS_F_CURSOR = 0x76,         /* u64: POLICY_DUE's position in the core's index */
+  /* attested sessions */
+  TKMS_F_ATT_TEST_ROOT = 0x78,   /* u32 1: STATUS, the core trusts a DCAP test root (sim only) */
+  TKMS_F_ATT_FORMAT = 0x79,      /* str "sgx" | "tdx" | "snp" | "nitro" | "tpm2" */
+  TKMS_F_COLLATERAL = 0x7a,      /* repeated: u8 name_len (1..32) | name | data */
+  TKMS_F_ATT_MEASUREMENT = 0x7b, /* bytes (32 or 48): the measurement a policy names */
+  TKMS_F_ATT_SVN = 0x7c,         /* u32: sgx isvsvn, snp guest_svn (low 16 bits), else 0 */
+  TKMS_F_ATT_TCB_STATUS = 0x7d,  /* str: "UpToDate", "OutOfDate", ... */
 };
 
 /* F_GOV_MODE values. */
@@ -241,13 +290,13 @@ enum {
 
 /* Record types (the u8 in record encodings). */
 enum {
-  TKMS_REC_KEY = 1,     /* id = key id (16), version = key version */
-  TKMS_REC_SESSION = 2, /* id = session id (16) */
-  TKMS_REC_NONCE = 3,   /* id = request id (32): replay protection */
-  TKMS_REC_TIME = 4,    /* id = 0x01: Roughtime config + time floor (core/clock.h) */
-  TKMS_REC_GOV = 5,     /* id = "g" (1 byte): the one governance record */
-  /* 6 pending policy changes (see the ranges above) */
-  TKMS_REC__MAX = 8, /* record types are < this */
+  TKMS_REC_KEY = 1,           /* id = key id (16), version = key version */
+  TKMS_REC_SESSION = 2,       /* id = session id (16) */
+  TKMS_REC_NONCE = 3,         /* id = request id (32): replay protection */
+  TKMS_REC_TIME = 4,          /* id = 0x01: Roughtime config + time floor (core/clock.h) */
+  TKMS_REC_GOV = 5,           /* id = "g" (1 byte): the one governance record */
+  TKMS_REC_POLICY_CHANGE = 6, /* id = key id (16): the key's pending policy change */
+  TKMS_REC__MAX = 8,          /* record types are < this */
 };
 
 enum { TKMS_STATE_UNINITIALISED = 0, TKMS_STATE_LOADING = 1, TKMS_STATE_READY = 2 };
@@ -289,12 +338,29 @@ enum {
   TKMS_E_NOT_GOVERNED = 31,      /* 409 no_governance: a development deployment */
   TKMS_E_MIGRATION = 32,         /* 403 migration_refused: evidence or ciphertext wrong */
   TKMS_E_ALREADY_ANNOUNCED = 33, /* 409 already_announced */
-  TKMS_E__COUNT = 48             /* statuses are < this; ranges by subsystem above */
+  /* key policy: 34-39 */
+  TKMS_E_CHANGE_PENDING = 34,    /* 409 change_pending: a policy change is already pending */
+  TKMS_E_NO_PENDING_CHANGE = 35, /* 404 no_pending_change */
+  TKMS_E_CHANGE_EFFECTIVE = 36,  /* 409 change_effective: too late to cancel */
+  TKMS_E_KEY_EXPIRED = 37,       /* 403 key_expired: past the policy's not_after */
+  TKMS_E_KEY_RATE_LIMITED = 38,  /* 429 key_rate_limited: the policy's rate_per_minute */
+  TKMS_E_CHANGE_NOT_DUE = 39,    /* 409 change_not_due: materialise before effective_at */
+  /* attested sessions and gated key use (docs/attested-sessions.md) */
+  TKMS_E_STALE_NONCE = 40,             /* 401 stale_nonce: challenge unknown, used or expired */
+  TKMS_E_EVIDENCE_INVALID = 41,        /* 401 evidence_invalid: the verifier refused */
+  TKMS_E_SESSION_KEY_NOT_BOUND = 42,   /* 401 session_key_not_bound: report data mismatch */
+  TKMS_E_DEBUG_NOT_ALLOWED = 43,       /* 403 debug_not_allowed */
+  TKMS_E_MEASUREMENT_NOT_ALLOWED = 44, /* 403 measurement_not_allowed */
+  TKMS_E_SVN_TOO_LOW = 45,             /* 403 svn_too_low */
+  TKMS_E_TCB_STATUS_NOT_ALLOWED = 46,  /* 403 tcb_status_not_allowed */
+  TKMS_E_ATTESTATION_REQUIRED = 47,    /* 403 attestation_required: owner signature refused */
+  TKMS_E__COUNT = 48                   /* statuses are < this; ranges by subsystem above */
 };
 
 /* ---- limits shared by host and core -------------------------------------- */
-#define TKMS_MAX_PAYLOAD 16384u        /* bytes to sign in one request */
-#define TKMS_MAX_PRINCIPAL 80u         /* "ed25519:0x" + 64 hex = 74 */
+#define TKMS_MAX_PAYLOAD 16384u /* bytes to sign in one request */
+/* "ed25519:0x" + 64 hex = 74; "measurement:tdx:0x" + 96 hex = 114 */
+#define TKMS_MAX_PRINCIPAL 120u
 #define TKMS_MAX_DEADLINE_WINDOW 3600u /* a deadline at most 1 h ahead */
 #define TKMS_MAX_SESSION_TTL (7u * 24u * 3600u)
 #define TKMS_MAX_SCOPE_KEYS 64u
@@ -308,5 +374,12 @@ enum {
 #define TKMS_GOV_MAX_DELAY (365u * 24u * 3600u) /* the upgrade time-lock: 1 year */
 #define TKMS_GOV_MAX_SIGS 16u                   /* F_GOV_SIG per request */
 #define TKMS_MIGRATE_CT_BYTES (32u + 32u + 40u) /* epk || AEAD(DMK) */
+#define TKMS_POLICY_DUE_MAX 32u                 /* key ids one POLICY_DUE answer lists at most */
+#define TKMS_MAX_CHALLENGES 4096u               /* live attestation challenges */
+#define TKMS_CHALLENGE_TTL 300u                 /* seconds a challenge nonce stays usable */
+#define TKMS_MAX_ATTESTED_TTL (24u * 3600u)     /* an attested session lives at most 24 h */
+#define TKMS_MAX_EVIDENCE 65536u                /* bytes of evidence */
+#define TKMS_MAX_COLLATERAL_ITEMS 16u
+#define TKMS_MAX_COLLATERAL_ITEM 65536u /* bytes per collateral item */
 
 #endif

@@ -3,8 +3,11 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const tkms_eip712_field create_key[] = {
-    {"keyType", "string"}, {"owner", "string"}, {"requestId", "bytes32"}, {"deadline", "uint64"}};
+static const tkms_eip712_field create_key[] = {{"keyType", "string"},
+                                               {"owner", "string"},
+                                               {"policy", "bytes"},
+                                               {"requestId", "bytes32"},
+                                               {"deadline", "uint64"}};
 static const tkms_eip712_field sign[] = {{"keyId", "bytes16"},     {"mode", "string"},
                                          {"payload", "bytes"},     {"version", "uint32"},
                                          {"requestId", "bytes32"}, {"deadline", "uint64"}};
@@ -25,9 +28,18 @@ static const tkms_eip712_field deletion_receipt[] = {{"keyId", "bytes16"},
 static const tkms_eip712_field upgrade[] = {
     {"measurement", "bytes32"}, {"requestId", "bytes32"}, {"deadline", "uint64"}};
 
+static const tkms_eip712_field update_policy[] = {{"keyId", "bytes16"},
+                                                  {"newOwner", "string"},
+                                                  {"policy", "bytes"},
+                                                  {"requestId", "bytes32"},
+                                                  {"deadline", "uint64"}};
+static const tkms_eip712_field cancel_policy_change[] = {
+    {"keyId", "bytes16"}, {"requestId", "bytes32"}, {"deadline", "uint64"}};
+
 const tkms_eip712_request_type tkms_eip712_request_types[TKMS_RT__COUNT] = {
     [TKMS_RT_CREATE_KEY] =
-        {"CreateKey", "CreateKey(string keyType,string owner,bytes32 requestId,uint64 deadline)",
+        {"CreateKey",
+         "CreateKey(string keyType,string owner,bytes policy,bytes32 requestId,uint64 deadline)",
          "POST /v1/keys", create_key, N(create_key)},
     [TKMS_RT_SIGN] =
         {"Sign",
@@ -60,4 +72,13 @@ const tkms_eip712_request_type tkms_eip712_request_types[TKMS_RT__COUNT] = {
                                 "CancelUpgrade(bytes32 measurement,bytes32 requestId,"
                                 "uint64 deadline)",
                                 "POST /v1/governance/cancel", upgrade, N(upgrade)},
+    [TKMS_RT_UPDATE_POLICY] = {"UpdatePolicy",
+                               "UpdatePolicy(bytes16 keyId,string newOwner,bytes policy,"
+                               "bytes32 requestId,uint64 deadline)",
+                               "POST /v1/keys/{id}/policy", update_policy, N(update_policy)},
+    [TKMS_RT_CANCEL_POLICY_CHANGE] = {"CancelPolicyChange",
+                                      "CancelPolicyChange(bytes16 keyId,bytes32 requestId,"
+                                      "uint64 deadline)",
+                                      "DELETE /v1/keys/{id}/policy/pending", cancel_policy_change,
+                                      N(cancel_policy_change)},
 };

@@ -31,7 +31,7 @@ after(async () => {
 // /v1/eip712 serves; every request below is built from the served types.
 const DOC_TYPES = {
   EIP712Domain: 'EIP712Domain(string name,string version,bytes32 salt)',
-  CreateKey: 'CreateKey(string keyType,string owner,bytes32 requestId,uint64 deadline)',
+  CreateKey: 'CreateKey(string keyType,string owner,bytes policy,bytes32 requestId,uint64 deadline)',
   Sign: 'Sign(bytes16 keyId,string mode,bytes payload,uint32 version,bytes32 requestId,uint64 deadline)',
   RotateKey: 'RotateKey(bytes16 keyId,bytes32 requestId,uint64 deadline)',
   DestroyKey: 'DestroyKey(bytes16 keyId,bytes32 requestId,uint64 deadline)',
@@ -42,6 +42,8 @@ const DOC_TYPES = {
     'DeletionReceipt(bytes16 keyId,string owner,uint32 version,uint64 destroyedAt,bytes32 requestId)',
   AnnounceUpgrade: 'AnnounceUpgrade(bytes32 measurement,bytes32 requestId,uint64 deadline)',
   CancelUpgrade: 'CancelUpgrade(bytes32 measurement,bytes32 requestId,uint64 deadline)',
+  UpdatePolicy: 'UpdatePolicy(bytes16 keyId,string newOwner,bytes policy,bytes32 requestId,uint64 deadline)',
+  CancelPolicyChange: 'CancelPolicyChange(bytes16 keyId,bytes32 requestId,uint64 deadline)',
 };
 const DOC_ROUTES = {
   'POST /v1/keys': 'CreateKey',
@@ -52,6 +54,8 @@ const DOC_ROUTES = {
   'DELETE /v1/sessions/{id}': 'RevokeSession',
   'POST /v1/governance/announce': 'AnnounceUpgrade',
   'POST /v1/governance/cancel': 'CancelUpgrade',
+  'POST /v1/keys/{id}/policy': 'UpdatePolicy',
+  'DELETE /v1/keys/{id}/policy/pending': 'CancelPolicyChange',
 };
 
 /** Parse "Name(type a,type b)" into the typed-data field list. */

@@ -45,18 +45,20 @@ static void test_create_key_vector(void **state) {
   tkms_fw_str(&w, TKMS_F_OWNER, OWNER1);
   tkms_fw_bytes(&w, TKMS_F_REQUEST_ID, rid, 32);
   tkms_fw_str(&w, TKMS_F_KEY_TYPE, "secp256k1");
+  tkms_fw_bytes(&w, TKMS_F_POLICY, (const uint8_t *)"", 0);
   hash_of(&w, TKMS_RT_CREATE_KEY, sh);
-  unhex("0x90a4d570d01d94c85b4a2173c2ea4896a420f1852b525a5e105e2bac1305964f", want, 32);
+  unhex("0x1e774e866b6ead8b7914797728a985c8aa9d8ea3ecce81cb0efaa59362545dc1", want, 32);
   assert_memory_equal(sh, want, 32);
   memset(salt, 0x11, 32);
   tkms_domain_separator(salt, ds);
   tkms_eip712_digest(ds, sh, digest);
-  unhex("0x45748ec01e3eee096e16080ccf42e65cf63742d7bb84b872f66dde34c7a1b16d", want, 32);
+  unhex("0x4ec63894aadc793f6c61c486be1a38e0c48f6ccee4fe457808db87983ad13faf", want, 32);
   assert_memory_equal(digest, want, 32);
+  /* (values from ethers v6 with policy = 0x, the default policy) */
   /* ethers' signTypedData by key 1 recovers to that key's address */
   unhex(
-      "0x30bf26650814508ab71d8bc5423fe2e95d11f94389776f9849ad8b95a89337a86136b49970ceb30760eb5f39"
-      "e186f55f07783d97b315b5b4be3476c03955d9741b",
+      "0x7d9e8196307cf0f594e8f123184aff2df34b19370a4df81c3577694c609111f6387e3a0ca4c8ecd2bde6ab0f97"
+      "b69c64ec01a4a149e69ae6910405901aa06d031b",
       sig, 65);
   assert_int_equal(tkms_secp_recover(digest, sig, addr), TKMS_SECP_OK);
   tkms_principal p;

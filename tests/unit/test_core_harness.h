@@ -457,6 +457,10 @@ static H_UNUSED int h_rt_of(uint16_t op) {
       return TKMS_RT_OPEN_SESSION;
     case TKMS_OP_SESSION_REVOKE:
       return TKMS_RT_REVOKE_SESSION;
+    case TKMS_OP_POLICY_UPDATE:
+      return TKMS_RT_UPDATE_POLICY;
+    case TKMS_OP_POLICY_CANCEL:
+      return TKMS_RT_CANCEL_POLICY_CHANGE;
     default:
       return -1;
   }
@@ -496,6 +500,7 @@ static H_UNUSED void h_req_create(h_env *e, tkms_fw *w, const char *owner, const
   h_begin(w, TKMS_OP_KEY_CREATE);
   tkms_fw_str(w, TKMS_F_KEY_TYPE, key_type);
   tkms_fw_str(w, TKMS_F_OWNER, owner);
+  tkms_fw_bytes(w, TKMS_F_POLICY, (const uint8_t *)"", 0); /* the default policy */
   h_envelope(e, w, NULL, h_now + 60);
 }
 

@@ -256,6 +256,7 @@ static void test_refusals(void **state) {
   h_begin(&w, TKMS_OP_KEY_CREATE);
   tkms_fw_str(&w, TKMS_F_KEY_TYPE, "secp256k1");
   tkms_fw_str(&w, TKMS_F_OWNER, owner.text);
+  tkms_fw_bytes(&w, TKMS_F_POLICY, (const uint8_t *)"", 0);
   uint8_t rid[32] = {1}, other[32] = {2};
   tkms_fw_bytes(&w, TKMS_F_REQUEST_ID, rid, 32);
   tkms_fw_u64(&w, TKMS_F_DEADLINE, h_now + 60);
@@ -267,6 +268,7 @@ static void test_refusals(void **state) {
   h_begin(&w, TKMS_OP_KEY_CREATE);
   tkms_fw_str(&w, TKMS_F_KEY_TYPE, "secp256k1");
   tkms_fw_str(&w, TKMS_F_OWNER, owner.text);
+  tkms_fw_bytes(&w, TKMS_F_POLICY, (const uint8_t *)"", 0);
   h_envelope(e, &w, NULL, h_now - 1);
   h_sign(e, &w, &owner, NULL);
   h_refused(e, &w, TKMS_E_EXPIRED, &before);
@@ -286,6 +288,7 @@ static void test_refusals(void **state) {
   h_begin(&w, TKMS_OP_KEY_CREATE);
   tkms_fw_str(&w, TKMS_F_KEY_TYPE, "secp256k1");
   tkms_fw_str(&w, TKMS_F_OWNER, owner.text);
+  tkms_fw_bytes(&w, TKMS_F_POLICY, (const uint8_t *)"", 0);
   h_envelope(e, &w, NULL, h_now + TKMS_MAX_DEADLINE_WINDOW + 1);
   h_sign(e, &w, &owner, NULL);
   h_refused(e, &w, TKMS_E_DEADLINE_TOO_FAR, &before);
@@ -408,6 +411,7 @@ static void test_malformed_requests(void **state) {
   h_begin(&w, TKMS_OP_KEY_CREATE);
   tkms_fw_str(&w, TKMS_F_KEY_TYPE, "secp256k1");
   tkms_fw_str(&w, TKMS_F_OWNER, owner.text);
+  tkms_fw_bytes(&w, TKMS_F_POLICY, (const uint8_t *)"", 0);
   h_refused(e, &w, TKMS_E_BAD_REQUEST, &before);
   /* messages name the API's JSON fields, not frame tags: clients read them */
   assert_non_null(strstr(e->err, "request_id"));
@@ -557,6 +561,7 @@ static void test_replay(void **state) {
   h_begin(&w, TKMS_OP_KEY_CREATE);
   tkms_fw_str(&w, TKMS_F_KEY_TYPE, "secp256k1");
   tkms_fw_str(&w, TKMS_F_OWNER, owner.text);
+  tkms_fw_bytes(&w, TKMS_F_POLICY, (const uint8_t *)"", 0);
   h_envelope(e, &w, rid, h_now + 600);
   h_sign(e, &w, &owner, NULL);
   /* keep an exact copy of the signed request to resend */

@@ -144,6 +144,7 @@ static int run_create(fixture *f, tkms_reply *rep, tkms_resp *resp) {
   tkms_fw w;
   assert_int_equal(tkms_fw_init(&w, TKMS_OP_KEY_CREATE, 0, 0), 0);
   tkms_fw_str(&w, TKMS_F_KEY_TYPE, "secp256k1");
+  tkms_fw_bytes(&w, TKMS_F_POLICY, (const uint8_t *)"", 0);
   assert_int_equal(tkms_fw_finish(&w), 0);
   int r = tkms_mutate(&f->chan, f->store, &w, meta_create, NULL, rep, resp);
   tkms_fw_free(&w);

@@ -181,7 +181,9 @@ export class TkmsAvsClient implements KeyManagementService {
   async createOperatorKey(eoa: string): Promise<OperatorKey> {
     const op = normAddress(eoa);
     const owner = `eoa:${op}`;
-    const env = await this.envelope(op, 'CreateKey', { keyType: 'bn254', owner });
+    // policy: the key's policy as canonical bytes; 0x = the default policy
+    // (docs/policy.md). The body sends none, which the service reads as 0x.
+    const env = await this.envelope(op, 'CreateKey', { keyType: 'bn254', owner, policy: '0x' });
     return toKey(await this.call('POST', '/v1/avs/keys', { eoa: op, ...env }));
   }
 

@@ -5,6 +5,7 @@
 // noble, and builders of the signed /v1/avs requests on top of Client.envelope.
 import { bn254 } from '@noble/curves/bn254';
 import { AbiCoder, TypedDataEncoder, keccak256 } from 'ethers';
+import { encodePolicy } from './policy.mjs';
 
 export const { Fp, Fp2, Fp12 } = bn254.fields;
 export const P = Fp.ORDER;
@@ -88,7 +89,10 @@ export const operatorId = (g1) => keccak256('0x' + g1.X.slice(2) + g1.Y.slice(2)
 export async function buildAvsCreate(c, signer, opts = {}) {
   const eoa = opts.eoa ?? signer.address;
   const owner = opts.owner ?? 'eoa:' + eoa.toLowerCase();
-  const r = await c.envelope(signer, 'CreateKey', { keyType: 'bn254', owner }, { eoa }, opts);
+  const body = { eoa };
+  if (opts.policy !== undefined) body.policy = opts.policy;
+  const policy = encodePolicy(opts.policy);
+  const r = await c.envelope(signer, 'CreateKey', { keyType: 'bn254', owner, policy }, body, opts);
   return { method: 'POST', path: '/v1/avs/keys', ...r };
 }
 

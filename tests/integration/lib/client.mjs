@@ -7,6 +7,7 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { ethers } from 'ethers';
 import { ed25519 } from '@noble/curves/ed25519';
+import { encodePolicy } from './policy.mjs';
 
 export const SECP256K1_N = BigInt(
   '0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141',
@@ -181,9 +182,15 @@ export class Client {
 
   // --- builders: return {method, path, body, message} without sending ---
 
+  /** opts.policy: a policy object (docs/policy.md), sent as JSON and signed as its
+   * canonical bytes (lib/policy.mjs); none = the default policy (signed as 0x).
+   * opts.signedPolicy: sign these bytes instead (to make the two disagree). */
   async buildCreateKey(signer, keyType, opts = {}) {
     const owner = opts.owner ?? signer.principal;
-    const r = await this.envelope(signer, 'CreateKey', { keyType, owner }, { key_type: keyType, owner }, opts);
+    const policy = opts.signedPolicy ?? encodePolicy(opts.policy);
+    const body = { key_type: keyType, owner };
+    if (opts.policy !== undefined) body.policy = opts.policy;
+    const r = await this.envelope(signer, 'CreateKey', { keyType, owner, policy }, body, opts);
     return { method: 'POST', path: '/v1/keys', ...r };
   }
 
@@ -222,6 +229,23 @@ export class Client {
     return { method: 'DELETE', path: `/v1/sessions/${sessionId}`, ...r };
   }
 
+  /** UpdatePolicy: opts.newOwner (default "" = unchanged), opts.policy (a policy
+   * object; absent = unchanged, signed as 0x), opts.signedPolicy to sign other bytes. */
+  async buildUpdatePolicy(signer, keyId, opts = {}) {
+    const newOwner = opts.newOwner ?? '';
+    const policy = opts.signedPolicy ?? encodePolicy(opts.policy);
+    const body = {};
+    if (opts.newOwner !== undefined) body.new_owner = opts.newOwner;
+    if (opts.policy !== undefined) body.policy = opts.policy;
+    const r = await this.envelope(signer, 'UpdatePolicy', { keyId, newOwner, policy }, body, opts);
+    return { method: 'POST', path: `/v1/keys/${keyId}/policy`, ...r };
+  }
+
+  async buildCancelPolicyChange(signer, keyId, opts = {}) {
+    const r = await this.envelope(signer, 'CancelPolicyChange', { keyId }, {}, opts);
+    return { method: 'DELETE', path: `/v1/keys/${keyId}/policy/pending`, ...r };
+  }
+
   /** Send a built request (again, for replays). */
   async send(req) {
     const res = await this.raw(req.method, req.path, req.body);
@@ -235,6 +259,15 @@ export class Client {
   }
   async sign(signer, keyId, mode, payload, opts = {}) {
     return this.send(await this.buildSign(signer, keyId, mode, payload, opts));
+  }
+  async updatePolicy(signer, keyId, opts = {}) {
+    return this.send(await this.buildUpdatePolicy(signer, keyId, opts));
+  }
+  async cancelPolicyChange(signer, keyId, opts = {}) {
+    return this.send(await this.buildCancelPolicyChange(signer, keyId, opts));
+  }
+  getPolicy(keyId) {
+    return this.raw('GET', `/v1/keys/${keyId}/policy`);
   }
   async rotate(signer, keyId, opts = {}) {
     return this.send(await this.buildRotate(signer, keyId, opts));
