@@ -428,3 +428,14 @@ test('the sweep materialises a due owner change without anyone reading the key',
   assert.equal(listed[0].owner, b.principal);
   assert.equal((await c.raw('GET', `/v1/keys?owner=${a.principal}`)).json.keys.length, 0);
 });
+
+test('a destroyed key: its pending change is gone, its policy routes answer 410', async () => {
+  const o = new EoaSigner();
+  const id = await newKey(o, { delay_s: 60 });
+  expectStatus(await c.updatePolicy(o, id, { newOwner: new EoaSigner().principal }), 202);
+  expectStatus(await c.send(await c.buildDestroy(o, id)), 200);
+  expectError(await c.getPolicy(id), 410, 'key_destroyed');
+  expectError(await c.updatePolicy(o, id, { policy: { delay_s: 90 } }), 410, 'key_destroyed');
+  expectError(await c.cancelPolicyChange(o, id), 410, 'key_destroyed');
+  expectError(await c.getPolicy('0x' + '00'.repeat(16)), 404, 'key_not_found');
+});
