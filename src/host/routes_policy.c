@@ -82,21 +82,19 @@ static int current_blob(tkms_host *h, const uint8_t id[16], uint8_t **blob, size
   return -1;
 }
 
-/* The owner in force, for the host's metadata (listing by owner). */
+/* The owner in force, for the host's metadata (listing by owner). Always the
+ * owner the core reports as in force now: an applied change may have changed
+ * it, and so may a due change the core folded in while accepting a new
+ * pending one. */
 static int owner_meta(void *ctx, const tkms_frame *f, tkms_store_meta_change *m) {
   const uint8_t *want = ctx;
   uint64_t t;
-  uint32_t applied = 1;
   if (tkms_frame_get_fixed(f, TKMS_F_KEY_ID, m->key.id, 16) != 0 ||
       memcmp(m->key.id, want, 16) != 0 ||
       tkms_frame_get_str(f, TKMS_F_OWNER, m->key.owner, TKMS_MAX_PRINCIPAL) != 0 ||
       tkms_frame_get_u64(f, TKMS_F_TIME, &t) != 0)
     return -1;
-  /* POLICY_UPDATE says whether it applied; a pending change touches no metadata. */
-  if (tkms_frame_count(f, TKMS_F_APPLIED) > 0 &&
-      tkms_frame_get_u32(f, TKMS_F_APPLIED, &applied) != 0)
-    return -1;
-  m->kind = applied ? TKMS_META_KEY_OWNER : TKMS_META_NONE;
+  m->kind = TKMS_META_KEY_OWNER;
   m->key.updated_at = t;
   return 0;
 }
