@@ -1006,6 +1006,36 @@ static void test_widen_over_due_change(void **state) {
   policy_eq(tkms_key_policy_at(e->core, key_of(e, id), t0 + 10), &p1);
 }
 
+/* A key destroyed by the owner a due (unmaterialised) change made: the receipt
+ * names that owner. */
+static void test_destroy_by_new_owner(void **state) {
+  h_env *e = *state;
+  h_signer a, bb;
+  h_signer_eoa(&a, 1);
+  h_signer_eoa(&bb, 2);
+  tkms_policy p0;
+  tkms_policy_default(&p0);
+  p0.delay_s = 5;
+  uint8_t b[TKMS_POLICY_ENC_MAX], id[16];
+  create_with_policy(e, &a, b, enc(&p0, b), id, TKMS_OK);
+  assert_int_equal(update(e, &a, id, bb.text, NULL, NULL), TKMS_OK);
+  h_now += 5;
+  tkms_fw w;
+  h_req_key(e, &w, TKMS_OP_KEY_DESTROY, id);
+  h_sign(e, &w, &a, NULL);
+  assert_int_equal(h_call(e, &w), TKMS_E_WRONG_SIGNER);
+  h_req_key(e, &w, TKMS_OP_KEY_DESTROY, id);
+  h_sign(e, &w, &bb, NULL);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+  char owner[TKMS_MAX_PRINCIPAL + 1];
+  assert_int_equal(tkms_frame_get_str(&e->rf, TKMS_F_OWNER, owner, TKMS_MAX_PRINCIPAL), 0);
+  assert_string_equal(owner, bb.text);
+  assert_string_equal(e->conn.pending->receipt_owner, bb.text);
+  h_commit(e);
+  assert_null(tkms_index_find(&e->core->index, TKMS_REC_KEY, id, 16));
+  assert_null(tkms_index_find(&e->core->index, TKMS_REC_POLICY_CHANGE, id, 16));
+}
+
 /* POLICY_DUE lists exactly the keys whose pending change is due. */
 static void test_due_listing(void **state) {
   h_env *e = *state;
@@ -1163,6 +1193,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_rotate_with_pending, setup, teardown),
       cmocka_unit_test_setup_teardown(test_due_listing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_widen_over_due_change, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_destroy_by_new_owner, setup, teardown),
       cmocka_unit_test_setup_teardown(test_replay_and_session, setup, teardown),
       cmocka_unit_test_setup_teardown(test_limits_at_sign, setup, teardown),
   };
