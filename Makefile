@@ -16,12 +16,23 @@ PKG_CORE := libsecp256k1 libsodium libcrypto libseccomp libcbor tss2-esys tss2-t
 PKG_HOST := libmicrohttpd jansson sqlite3
 PKG_CLI  := libcurl
 
+# Reproducible builds (docs/reproducible-builds.md, `make reproduce`): the same
+# source and the same Debian packages give a byte-identical tkms-enclave in any
+# directory. No timestamps (SOURCE_DATE_EPOCH = the last commit's time), no build
+# directory in the binary (prefix maps), no build id, deterministic archives (ar D)
+# and a sorted, fixed object and link order. These flags are the normal build's.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export SOURCE_DATE_EPOCH
+REPRO_CFLAGS  := -ffile-prefix-map=$(CURDIR)/= -fdebug-prefix-map=$(CURDIR)=.
+REPRO_LDFLAGS := -Wl,--build-id=none
+ARFLAGS_D     := rcsD
+
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -fPIE -fstack-protector-strong -fno-common $(WARN) -Isrc \
-           -ffile-prefix-map=$(CURDIR)/= -MMD -MP
-LDFLAGS += -pie -Wl,-z,relro,-z,now,-z,noexecstack
+           $(REPRO_CFLAGS) -MMD -MP
+LDFLAGS += -pie -Wl,-z,relro,-z,now,-z,noexecstack $(REPRO_LDFLAGS)
 ifeq ($(SAN),1)
   CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -O1
   LDFLAGS += -fsanitize=address,undefined
@@ -35,9 +46,10 @@ CFLAGS   += $(call pc_cflags,$(PKG_CORE) $(PKG_HOST) $(PKG_CLI))
 LIBS_CORE := $(call pc_libs,$(PKG_CORE)) -lgmp -lpthread
 LIBS_HOST := $(call pc_libs,$(PKG_HOST) $(PKG_CLI) $(PKG_CORE)) -lgmp -lpthread
 
-# One static library per room.
+# One static library per room; sorted, so the archive and link order never
+# depends on the order the file system lists a directory in.
 rooms := proto crypto attest platform core host cli
-$(foreach r,$(rooms),$(eval SRC_$(r) := $(filter-out src/$(r)/main.c,$(wildcard src/$(r)/*.c src/$(r)/*/*.c))))
+$(foreach r,$(rooms),$(eval SRC_$(r) := $(sort $(filter-out src/$(r)/main.c,$(wildcard src/$(r)/*.c src/$(r)/*/*.c)))))
 $(foreach r,$(rooms),$(eval OBJ_$(r) := $(SRC_$(r):src/%.c=$(BUILD)/obj/%.o)))
 $(foreach r,$(rooms),$(eval LIB_$(r) := $(BUILD)/lib/libtkms_$(r).a))
 
@@ -46,14 +58,14 @@ TKMS    := $(BUILD)/tkms
 CORE_LIBS := $(LIB_core) $(LIB_platform) $(LIB_attest) $(LIB_crypto) $(LIB_proto)
 HOST_LIBS := $(LIB_cli) $(LIB_host) $(LIB_attest) $(LIB_crypto) $(LIB_proto)
 
-UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-UNIT_LIB_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+UNIT_LIB_SRC := $(sort $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))
 UNIT_LIB_OBJ := $(UNIT_LIB_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
 
-.PHONY: all run check check-unit check-node check-crash check-layering check-format \
+.PHONY: enclave-b all run check check-unit check-node check-crash check-layering check-format \
         check-san check-fuzz check-ctime check-evm client-ts torture fuzz bench bench-attest format \
-        deps node-deps clean help
+        deps node-deps clean help reproduce measure
 .DEFAULT_GOAL := all
 # Keep object files of test programs between runs.
 .SECONDARY:
@@ -69,6 +81,8 @@ help:
 	@echo "make bench        benchmarks (not tests)"
 	@echo "make bench-attest Intel DCAP quote verifications/s"
 	@echo "make format       clang-format the sources"
+	@echo "make reproduce    build tkms-enclave twice in two directories, compare, print its measurement"
+	@echo "make measure      print the measurement of $(ENCLAVE) and its manifest"
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -78,10 +92,22 @@ $(BUILD)/obj/tests/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
-$(foreach r,$(rooms),$(eval $(LIB_$(r)): $(OBJ_$(r)) ; @mkdir -p $$(dir $$@) && rm -f $$@ && ar rcs $$@ $$^))
+$(foreach r,$(rooms),$(eval $(LIB_$(r)): $(OBJ_$(r)) ; @mkdir -p $$(dir $$@) && rm -f $$@ && ar $(ARFLAGS_D) $$@ $$^))
 
 $(ENCLAVE): $(BUILD)/obj/core/main.o $(CORE_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CORE)
+
+# A second build of the core that differs from $(ENCLAVE) only by an embedded tag
+# (reported in STATUS as core_version "0.1.0+b"), so its measurement differs: the
+# upgrade and migration tests run it as the successor core.
+ENCLAVE_B := $(BUILD)/tests/tkms-enclave-b
+$(BUILD)/obj-b/core/main.o: src/core/main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DTKMS_BUILD_TAG='"b"' -c $< -o $@
+$(ENCLAVE_B): $(BUILD)/obj-b/core/main.o $(CORE_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CORE)
+enclave-b: $(ENCLAVE_B)
 
 $(TKMS): $(BUILD)/obj/cli/main.o $(HOST_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_HOST)
@@ -113,7 +139,7 @@ check-format:
 check-unit: $(UNIT_BIN)
 	@bash scripts/run-unit.sh $(UNIT_BIN)
 
-check-node: all node-deps
+check-node: all node-deps $(ENCLAVE_B)
 	TKMS_BUILD=$(BUILD) node --test --test-concurrency=1 tests/integration/
 
 # BN254 keys and signatures by the C code, and by the service through the TypeScript
@@ -144,6 +170,14 @@ check-san:
 
 torture: all node-deps
 	TKMS_BUILD=$(BUILD) node tests/crash/crash.mjs --kills $${CRASH_KILLS:-1000}
+
+# tkms-enclave built twice from a copy of this tree in two other directories; both
+# must be byte-identical to each other and to $(ENCLAVE). Prints its hash and measurement.
+reproduce: $(ENCLAVE)
+	@bash scripts/reproduce.sh $(ENCLAVE)
+
+measure: $(ENCLAVE)
+	@$(ENCLAVE) --measure
 
 fuzz:
 	@bash scripts/fuzz.sh $${FUZZ_SECONDS:-60}

@@ -93,13 +93,14 @@ async function load(url, body, name) {
 
 const toMs = (v, unit) => Number(v) * { us: 1e-3, ms: 1, s: 1e3, m: 6e4 }[unit];
 
-/** wrk, keep-alive, one body: {perSec, p50, p99, non2xx, errors, tool}. */
+/** wrk, keep-alive, one body (POST) or none (GET): {perSec, p50, p99, non2xx, errors, tool}. */
 function runWrk(url, bodyFile) {
   return new Promise((resolve, reject) => {
     const threads = process.env.BENCH_WRK_THREADS || '1';
+    const script = bodyFile ? ['-s', path.join(HERE, 'sign.lua')] : [];
     const p = spawn(
       'wrk',
-      [`-t${threads}`, `-c${CONNS}`, `-d${SECONDS}s`, '--timeout', '10s', '--latency', '-s', path.join(HERE, 'sign.lua'), url],
+      [`-t${threads}`, `-c${CONNS}`, `-d${SECONDS}s`, '--timeout', '10s', '--latency', ...script, url],
       { env: { ...process.env, TKMS_BENCH_BODY: bodyFile }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -122,11 +123,17 @@ function runWrk(url, bodyFile) {
   });
 }
 
+/** GET url under the same load as the sign run: what the HTTP path costs without signing. */
+async function loadGet(url) {
+  return haveWrk() ? runWrk(url, null) : runNode(url, null);
+}
+
 /** The fallback: CONNS keep-alive connections from Node, each sending back to back. */
 async function runNode(url, body) {
   const u = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNS });
-  const data = Buffer.from(body);
+  const data = body === null ? null : Buffer.from(body);
+  const headers = data ? { 'content-type': 'application/json', 'content-length': data.length } : {};
   const lat = [];
   let non2xx = 0;
   let errors = 0;
@@ -134,7 +141,7 @@ async function runNode(url, body) {
     new Promise((resolve) => {
       const t = process.hrtime.bigint();
       const req = http.request(
-        { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': data.length } },
+        { host: u.hostname, port: u.port, path: u.pathname, method: data ? 'POST' : 'GET', agent, headers },
         (res) => {
           res.resume();
           res.on('end', () => {
@@ -148,7 +155,7 @@ async function runNode(url, body) {
         errors++;
         resolve();
       });
-      req.end(data);
+      req.end(data ?? undefined);
     });
   const t0 = Date.now();
   const end = t0 + SECONDS * 1000;
@@ -217,6 +224,11 @@ async function main() {
       throw new Error(`sign probe failed: ${probe.status} ${probe.text}`);
     }
     const e2e = await load(`${srv.url}${req.path}`, JSON.stringify(req.body), 'sign');
+    // The floor under any signing rate on this machine: the same load generator and
+    // connections against a static route (host only) and against /v1/health (host +
+    // one core round trip, no cryptography).
+    const floorHost = await loadGet(`${srv.url}/v1/eip712`);
+    const floorCore = await loadGet(`${srv.url}/v1/health`);
     // EigenLayer scalar_mul(eoa, hash) over HTTP, beside one thread of the C G1 multiplication.
     const avs = await avsScalarMulRequest(c);
     const avsE2e = await load(`${srv.url}${avs.path}`, avs.body, 'scalar_mul');
@@ -234,6 +246,8 @@ async function main() {
       ['  latency p50 / p99', `${fmt(e2e.p50, 2)} ms / ${fmt(e2e.p99, 2)} ms`],
       ['  non-2xx / socket errors', `${e2e.non2xx} / ${e2e.errors}`],
       ['  e2e / raw', `${fmt((100 * e2e.perSec) / raw.perSec, 1)} %`],
+      [`floor: GET /v1/eip712, host only (${floorHost.tool})`, `${fmt(floorHost.perSec)} req/s = ${fmt((100 * floorHost.perSec) / raw.perSec, 1)} % of raw`],
+      [`floor: GET /v1/health, host + core round trip (${floorCore.tool})`, `${fmt(floorCore.perSec)} req/s = ${fmt((100 * floorCore.perSec) / raw.perSec, 1)} % of raw`],
       ['raw BN254 G1 mul, secret scalar (tkms C, 1 thread)', `${fmt(rawG1)} muls/s`],
       [`e2e POST /v1/avs/scalar_mul (${avsE2e.tool}, ${SECONDS} s)`, `${fmt(avsE2e.perSec)} muls/s`],
       ['  latency p50 / p99', `${fmt(avsE2e.p50, 2)} ms / ${fmt(avsE2e.p99, 2)} ms`],

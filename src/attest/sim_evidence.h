@@ -5,7 +5,7 @@
  * tests/unit/test_attest_sim.c verifies what sim.c produces, so the two cannot
  * drift apart unnoticed:
  *   0    20  "TKMS-SIM-EVIDENCE-v1"
- *   20   32  measurement (SHA-256 of the core binary)
+ *   20   32  measurement (core binary + libraries: docs/reproducible-builds.md)
  *   52   64  report_data
  *   116  32  sim attestation public key (Ed25519)
  *   148  64  Ed25519 signature over bytes 0..147

@@ -20,4 +20,6 @@ int tkms_cli_cmd_dev_account(tkms_cli_common *c, int argc, char **argv);
 int tkms_cli_cmd_key(tkms_cli_common *c, int argc, char **argv);
 int tkms_cli_cmd_receipt(tkms_cli_common *c, int argc, char **argv);
 int tkms_cli_cmd_evidence(tkms_cli_common *c, int argc, char **argv);
+int tkms_cli_cmd_measure(tkms_cli_common *c, int argc, char **argv);
+int tkms_cli_cmd_governance(tkms_cli_common *c, int argc, char **argv);
 #endif

@@ -21,6 +21,8 @@ static const char usage_text[] =
     "  key create|list|get|sign|rotate|destroy …   manage keys (tkms key --help)\n"
     "  receipt verify FILE                check a deletion receipt offline\n"
     "  evidence verify [--at T] FILE      check TEE attestation evidence offline\n"
+    "  measure [--enclave PATH] [--compare]  the core's measurement and manifest\n"
+    "  governance status|announce|cancel  announced core upgrades (tkms governance --help)\n"
     "\n"
     "--url URL selects the service (default $TKMS_URL, else " TKMS_CLI_DEFAULT_URL
     ").\n"
@@ -111,6 +113,10 @@ int main(int argc, char **argv) {
     rc = tkms_cli_cmd_receipt(&c, argc - i, argv + i);
   } else if (strcmp(cmd, "evidence") == 0) {
     rc = tkms_cli_cmd_evidence(&c, argc - i, argv + i);
+  } else if (strcmp(cmd, "measure") == 0) {
+    rc = tkms_cli_cmd_measure(&c, argc - i, argv + i);
+  } else if (strcmp(cmd, "governance") == 0) {
+    rc = tkms_cli_cmd_governance(&c, argc - i, argv + i);
   } else {
     fprintf(stderr, "tkms: unknown command '%s'\n", cmd);
     rc = usage(stderr, TKMS_CLI_EXIT_USAGE);

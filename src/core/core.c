@@ -16,6 +16,7 @@ int tkms_core_new(const tkms_platform *plat, int init_allowed, tkms_core **out) 
   c->busy_ms = TKMS_CORE_BUSY_MS;
   c->max_nonces = TKMS_MAX_NONCES;
   c->state = TKMS_STATE_UNINITIALISED;
+  c->build_tag = "";
   plat->ops->measurement(plat->ctx, c->measurement);
   /* Writers first: a steady stream of signs must not starve a COMMIT. */
   pthread_rwlockattr_t ra;
@@ -30,7 +31,7 @@ int tkms_core_new(const tkms_platform *plat, int init_allowed, tkms_core **out) 
   bad |= pthread_mutex_init(&c->mutation, &ma) != 0;
   pthread_mutexattr_destroy(&ma);
   if (bad || tkms_index_init(&c->index) != 0 || tkms_sethash_init(&c->set) != 0 ||
-      tkms_rate_init(&c->rate) != 0) {
+      tkms_clock_init(&c->clock) != 0 || tkms_rate_init(&c->rate) != 0) {
     tkms_index_free(&c->index);
     free(c);
     return -1;
@@ -45,6 +46,8 @@ void tkms_core_free(tkms_core *c) {
   tkms_index_free(&c->index);
   tkms_rate_free(&c->rate);
   tkms_secrets_free(c->sec);
+  tkms_clock_destroy(&c->clock);
+  if (c->mig_sk != NULL) sodium_free(c->mig_sk);
   pthread_rwlock_destroy(&c->lock);
   pthread_mutex_destroy(&c->mutation);
   tkms_platform_close(&c->plat);

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/clock.h"
 #include "core/hierarchy.h"
 #include "core/index.h"
 #include "core/ratelimit.h"
@@ -31,7 +32,10 @@ typedef struct tkms_tx tkms_tx;
 
 typedef struct tkms_core {
   tkms_platform plat;
-  int init_allowed; /* started with --init: INIT may create a deployment */
+  int init_allowed;      /* started with --init: INIT may create a deployment */
+  int migrate_source;    /* started with --migrate-source: loads the state read-only
+                            (counters are not advanced) to hand it to a successor */
+  const char *build_tag; /* "" or the TKMS_BUILD_TAG this binary was built with */
   unsigned busy_ms;
   uint32_t max_nonces; /* live request ids kept for replay protection (TKMS_MAX_NONCES) */
 
@@ -50,7 +54,14 @@ typedef struct tkms_core {
   uint32_t n_records; /* live records */
   uint64_t next_txid;
   size_t prune_cursor;  /* where the next sweep for expired records starts */
+  tkms_clock clock;     /* trusted time (clock.h); its own mutex */
   tkms_rate_table rate; /* key policies' rate_per_minute (in memory only) */
+
+  /* migration (governance.c), under the mutation lock */
+  uint8_t mig_nonce[32]; /* current core: the nonce the successor's evidence binds */
+  int has_mig_nonce;
+  uint8_t *mig_sk; /* successor: ephemeral X25519 secret (sodium_malloc) or NULL */
+  uint8_t mig_pk[32];
 } tkms_core;
 
 /* One per socket (worker thread). */

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/authz.h"
+#include "core/governance.h"
 #include "core/op.h"
 #include "core/sessions.h"
 #include "core/txn.h"
@@ -23,6 +24,7 @@ enum {
   AUTH = TKMS_EC_AUTH,
   MUT = TKMS_EC_MUTATES | TKMS_EC_EXCLUSIVE,
   EXCL = TKMS_EC_EXCLUSIVE,
+  TIME = TKMS_EC_TIME,
 };
 
 /* The table. A session can be granted only the scopes create/sign/rotate/destroy;
@@ -45,13 +47,25 @@ static const tkms_ecall ecalls[] = {
   {TKMS_OP_SESSION_REVOKE,   RDY | AUTH | MUT,    TKMS_RT_REVOKE_SESSION, TKMS_SCOPE_SELF,    tkms_session_revoke_parse, tkms_session_revoke},
   {TKMS_OP_ATTEST,           RDY,                 -1,                     0,                  NULL,                     tkms_attest},
   {TKMS_OP_BN254_VERIFY,     RDY,                 -1,                     0,                  NULL,                     tkms_bn254_verify},
+  /* trusted time: host-only, like the lifecycle ops; clock.c decides everything */
+  {TKMS_OP_TIME_REQUEST,     RDY,                 -1,                     0,                  NULL,                     tkms_time_request},
+  {TKMS_OP_TIME_RESPONSE,    RDY,                 -1,                     0,                  NULL,                     tkms_time_response},
+  /* Governance requests carry M-of-N governor signatures, checked (with replay)
+     by their handlers in governance.c, not by the single-signer authz stage. */
+  {TKMS_OP_GOV_ANNOUNCE,     RDY | MUT | TIME,    -1,                     0,                  NULL,                     tkms_gov_announce},
+  {TKMS_OP_GOV_CANCEL,       RDY | MUT | TIME,    -1,                     0,                  NULL,                     tkms_gov_cancel},
+  {TKMS_OP_GOV_STATUS,       RDY,                 -1,                     0,                  NULL,                     tkms_gov_status},
+  {TKMS_OP_MIGRATE_NONCE,    LC | RDY | EXCL,     -1,                     0,                  NULL,                     tkms_migrate_nonce},
+  {TKMS_OP_MIGRATE_OFFER,    LC | EXCL,           -1,                     0,                  NULL,                     tkms_migrate_offer},
+  {TKMS_OP_MIGRATE_EXPORT,   LC|RDY|EXCL|TIME,    -1,                     0,                  NULL,                     tkms_migrate_export},
+  {TKMS_OP_MIGRATE_IMPORT,   LC | EXCL,           -1,                     0,                  NULL,                     tkms_migrate_import},
   /* key policy: changed by the owner in force only (scope 0: no session may);
      read and materialised without a signature (policy_ops.c says why) */
   {TKMS_OP_POLICY_UPDATE,    RDY | AUTH | MUT,    TKMS_RT_UPDATE_POLICY,  0,                  tkms_policy_update_parse, tkms_policy_update},
   {TKMS_OP_POLICY_CANCEL,    RDY | AUTH | MUT,    TKMS_RT_CANCEL_POLICY_CHANGE, 0,            tkms_policy_key_parse,    tkms_policy_cancel},
   {TKMS_OP_POLICY_GET,       RDY,                 -1,                     0,                  NULL,                     tkms_policy_get},
-  {TKMS_OP_POLICY_MATERIALISE, RDY | MUT,         -1,                     0,                  tkms_policy_key_parse,    tkms_policy_materialise},
-  {TKMS_OP_POLICY_DUE,       RDY,                 -1,                     0,                  NULL,                     tkms_policy_due},
+  {TKMS_OP_POLICY_MATERIALISE, RDY | MUT | TIME,  -1,                     0,                  tkms_policy_key_parse,    tkms_policy_materialise},
+  {TKMS_OP_POLICY_DUE,       RDY | TIME,          -1,                     0,                  NULL,                     tkms_policy_due},
 };
 // clang-format on
 
@@ -131,6 +145,8 @@ static int run_locked(tkms_op *op, const tkms_ecall *ec) {
   if (nonce && (st = tkms_tx_put_nonce(op)) != TKMS_OK) return st;
   if ((st = ec->handler(op)) != TKMS_OK) return st;
   if (nonce && (st = tkms_tx_prune(op)) != TKMS_OK) return st;
+  /* The time floor rides along with every change, so a restart resumes from it. */
+  if (mut && (st = tkms_clock_tx_floor(op)) != TKMS_OK) return st;
   if (mut && (st = tkms_tx_finish(op)) != TKMS_OK) return st;
   return TKMS_OK;
 }
@@ -143,9 +159,17 @@ static int run(tkms_op *op, const tkms_ecall *ec) {
   } else {
     pthread_rwlock_rdlock(&c->lock);
   }
-  int st = c->plat.ops->now(c->plat.ctx, &op->now) != 0
-               ? tkms_op_fail(op, TKMS_E_INTERNAL, "the platform clock failed")
-               : run_locked(op, ec);
+  /* Ops that carry a signed request check deadlines and stamp times, and TIME ops
+   * judge time-locks: without trusted time (clock.h) they are refused, retryably. */
+  int tr = tkms_clock_now(c, &op->now, &op->time_source), st;
+  if (tr < 0)
+    st = tkms_op_fail(op, TKMS_E_INTERNAL, "the platform clock failed");
+  else if (tr > 0 && (ec->flags & (TKMS_EC_AUTH | TKMS_EC_TIME)) && c->state == TKMS_STATE_READY)
+    st = tkms_op_fail(op, TKMS_E_TIME_UNAVAILABLE,
+                      "the core has no trusted time yet: no quorum of its Roughtime servers "
+                      "has answered (the host relays their UDP replies); retry");
+  else
+    st = run_locked(op, ec);
   if (ec->flags & TKMS_EC_EXCLUSIVE) {
     if (st == TKMS_OK && op->tx != NULL) {
       op->conn->pending = op->tx; /* keeps the mutation lock until COMMIT/ABORT */

@@ -90,7 +90,9 @@ void tkms_rec_free(tkms_rec *r) {
 }
 
 tkms_rec *tkms_rec_dup(const tkms_rec *r) {
-  size_t n = r->type == TKMS_REC_SESSION ? r->u.session.n_keys : 0;
+  size_t n = r->type == TKMS_REC_SESSION ? r->u.session.n_keys
+             : r->type == TKMS_REC_GOV   ? TKMS_REC_GOV_SLOTS
+                                         : 0;
   tkms_rec *c = tkms_rec_new(n);
   if (c == NULL) return NULL;
   memcpy(c, r, sizeof(tkms_rec) + n * 16);

@@ -18,6 +18,9 @@
 #include "proto/ops.h"
 
 #define TKMS_REC_ID_MAX 32u
+/* The governance record keeps its decoded content (governance.h) in the
+ * trailing space, in units of 16 bytes. */
+#define TKMS_REC_GOV_SLOTS 40u
 
 typedef struct tkms_rec {
   struct tkms_rec *next; /* bucket chain */
@@ -58,8 +61,12 @@ typedef struct tkms_rec {
     struct {
       uint64_t deadline;
     } nonce;
+    struct {
+      uint64_t floor;   /* no time below this was handed out (core/clock.h) */
+      uint16_t cfg_len; /* the config bytes follow the record (scope_keys) */
+    } time;
   } u;
-  uint8_t scope_keys[][16]; /* sessions: n_keys key ids */
+  uint8_t scope_keys[][16]; /* sessions: n_keys key ids; governance: its content */
 } tkms_rec;
 
 typedef struct {

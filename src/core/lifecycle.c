@@ -5,9 +5,11 @@
  * why and goes back to UNINITIALISED with nothing loaded. It never creates a new
  * deployment over existing data: INIT needs --init (the host's store is empty). */
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/governance.h"
 #include "core/manifest.h"
 #include "core/op.h"
 #include "core/records.h"
@@ -26,11 +28,15 @@ int tkms_lc_status(tkms_op *op) {
   tkms_fw_bytes(op->resp, TKMS_F_MEASUREMENT, c->measurement, sizeof c->measurement);
   tkms_fw_u32(op->resp, TKMS_F_STATE, (uint32_t)c->state);
   tkms_fw_u64(op->resp, TKMS_F_COUNTER, ctr);
-  tkms_fw_str(op->resp, TKMS_F_CORE_VERSION, TKMS_CORE_VERSION);
+  char version[64];
+  snprintf(version, sizeof version, "%s%s%s", TKMS_CORE_VERSION, c->build_tag[0] ? "+" : "",
+           c->build_tag);
+  tkms_fw_str(op->resp, TKMS_F_CORE_VERSION, version);
   if (c->sec != NULL) {
     tkms_fw_bytes(op->resp, TKMS_F_DEPLOY_SALT, c->dep.salt, sizeof c->dep.salt);
     tkms_fw_bytes(op->resp, TKMS_F_IDENTITY, c->dep.identity, sizeof c->dep.identity);
   }
+  tkms_clock_status(c, op->resp);
   return TKMS_OK;
 }
 
@@ -77,10 +83,14 @@ int tkms_lc_init(tkms_op *op) {
   int r = sk != NULL ? tkms_dmk_seal(sk, tx->init_sec, sealed) : -1;
   tkms_secmem_free(sk);
   if (r != 0) return tkms_op_fail(op, TKMS_E_INTERNAL, "sealing the deployment master key failed");
+  /* Trusted time: the Roughtime servers and quorum are sealed with the genesis. */
+  int st = tkms_clock_init_record(op);
+  if (st != TKMS_OK) return st;
   tkms_fw_bytes(op->resp, TKMS_F_DMK, sealed, sizeof sealed);
   tkms_fw_bytes(op->resp, TKMS_F_DEPLOY_SALT, tx->init_dep.salt, sizeof tx->init_dep.salt);
   tkms_fw_bytes(op->resp, TKMS_F_IDENTITY, tx->init_dep.identity, sizeof tx->init_dep.identity);
-  return TKMS_OK;
+  /* Governance is fixed now, sealed in the genesis transaction. */
+  return tkms_gov_init(op);
 }
 
 /* Forgets everything loaded so far (wrong DMK, rollback, tampering). */
@@ -234,7 +244,9 @@ int tkms_lc_load_end(tkms_op *op) {
     return fail_reset(op);
   }
   /* Durable before READY: from now on a manifest older than this one is refused. */
-  if (m.counter > k &&
+  /* A migration source reads the counters but never moves them: the successor
+   * core that owns them from now on does. */
+  if (m.counter > k && !c->migrate_source &&
       c->plat.ops->counter_advance(c->plat.ctx, TKMS_COUNTER_COMMITTED, m.counter) != 0) {
     tkms_op_fail(op, TKMS_E_INTERNAL, "cannot advance the platform's committed counter");
     return fail_reset(op);

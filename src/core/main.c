@@ -1,6 +1,19 @@
 /* src/core/main.c — tkms-enclave: the trusted core process.
  *
- *   tkms-enclave --data-dir DIR --workers N [--init] [--platform sim|tpm2|sgx|tdx|snp]
+ *   tkms-enclave --data-dir DIR --workers N [--init | --migrate-source]
+ *                [--platform sim|tpm2|sgx|tdx|snp]
+ *   tkms-enclave --measure
+ *
+ * --measure prints this build's measurement and the manifest it is computed from
+ * (platform.h, tkms_platform_measure_self) and exits; it opens no platform and
+ * touches no data directory. It measures at the same point of start-up as a
+ * serving core does (after the crypto libraries and OpenSSL's configured
+ * providers are loaded), so both see the same shared objects.
+ *
+ * --migrate-source: this is the current core of a deployment whose successor is
+ * starting (governance.h). It loads the sealed state as usual but opens the
+ * platform's counters read-only (the successor holds them) and never advances
+ * them; the host asks it only for MIGRATE_NONCE and MIGRATE_EXPORT. sim only.
  *
  * Spawned by `tkms serve` with the core ends of N stream socketpairs open as fds
  * 3 .. 3+N-1. Start-up order matters:
@@ -31,6 +44,12 @@
 #include "proto/frame.h"
 #include "proto/hex.h"
 
+/* A string the build embeds (make build/tests/tkms-enclave-b sets "b"), so two
+ * builds of the same source differ in measurement; reported in STATUS. */
+#ifndef TKMS_BUILD_TAG
+#define TKMS_BUILD_TAG ""
+#endif
+
 #define FIRST_FD 3
 #define MAX_WORKERS 64
 #define WORKER_STACK (256u * 1024u)
@@ -44,7 +63,9 @@ typedef struct {
 
 static void usage(void) {
   tkms_log(
-      "usage: tkms-enclave --data-dir DIR --workers N [--init] [--platform sim|tpm2|sgx|tdx|snp]");
+      "usage: tkms-enclave --data-dir DIR --workers N [--init | --migrate-source] "
+      "[--platform sim|tpm2|sgx|tdx|snp]\n"
+      "       tkms-enclave --measure   (print the measurement and its manifest, then exit)");
 }
 
 static void *worker_main(void *arg) {
@@ -90,7 +111,7 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-static int parse_args(int argc, char **argv, const char **dir, int *workers, int *init,
+static int parse_args(int argc, char **argv, const char **dir, int *workers, int *init, int *source,
                       const char **platform) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc) {
@@ -102,13 +123,15 @@ static int parse_args(int argc, char **argv, const char **dir, int *workers, int
       *workers = (int)v;
     } else if (strcmp(argv[i], "--init") == 0) {
       *init = 1;
+    } else if (strcmp(argv[i], "--migrate-source") == 0) {
+      *source = 1;
     } else if (strcmp(argv[i], "--platform") == 0 && i + 1 < argc) {
       *platform = argv[++i];
     } else {
       return -1;
     }
   }
-  return (*dir != NULL && *workers > 0) ? 0 : -1;
+  return (*dir != NULL && *workers > 0 && !(*init && *source)) ? 0 : -1;
 }
 
 /* stdin -> /dev/null (so fd 0 is never reused) and every descriptor above the
@@ -128,12 +151,50 @@ static int tidy_fds(int workers) {
   return 0;
 }
 
+/* tkms-enclave --measure: "measurement <hex>\n" then the manifest verbatim, so
+ * `tkms-enclave --measure | tail -n +2 | sha256sum` recomputes the first line
+ * (the API writes it with a 0x prefix, as here). */
+static int measure_main(void) {
+  char err[TKMS_PLATFORM_ERR_MAX];
+  if (sodium_init() < 0 || tkms_secp_init() != 0) {
+    tkms_log("crypto library initialisation failed");
+    return 1;
+  }
+  if (tkms_sandbox_preload(err, sizeof err) != 0) {
+    tkms_log("%s", err);
+    return 1;
+  }
+  static char manifest[TKMS_MANIFEST_MAX];
+  uint8_t m[TKMS_MEASUREMENT_BYTES];
+  size_t len = 0;
+  if (tkms_platform_measure_self(NULL, m, manifest, sizeof manifest, &len, err, sizeof err) != 0) {
+    tkms_log("%s", err);
+    return 1;
+  }
+  char hex[2 * TKMS_MEASUREMENT_BYTES + 3];
+  tkms_hex_encode(m, TKMS_MEASUREMENT_BYTES, hex);
+  if (printf("measurement %s\n", hex) < 0 || fwrite(manifest, 1, len, stdout) != len ||
+      fflush(stdout) != 0) {
+    tkms_log("cannot write the measurement: %s", strerror(errno));
+    return 1;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *dir = NULL, *platform = "sim";
-  int workers = 0, init = 0;
+  int workers = 0, init = 0, source = 0;
   char err[TKMS_PLATFORM_ERR_MAX];
-  if (parse_args(argc, argv, &dir, &workers, &init, &platform) != 0) {
+  if (argc == 2 && strcmp(argv[1], "--measure") == 0) return measure_main();
+  if (parse_args(argc, argv, &dir, &workers, &init, &source, &platform) != 0) {
     usage();
+    return 2;
+  }
+  if (source && strcmp(platform, "sim") != 0) {
+    tkms_log(
+        "--migrate-source: migration to a successor core is implemented for the sim "
+        "platform only (not %s)",
+        platform);
     return 2;
   }
   if (tkms_harden_early(err, sizeof err) != 0) {
@@ -148,13 +209,20 @@ int main(int argc, char **argv) {
     tkms_log("crypto library initialisation failed");
     return 1;
   }
+  /* OpenSSL's providers are loaded before the platform measures this process, so
+   * a provider module that openssl.cnf pulls in is part of the measurement. */
+  if (tkms_sandbox_preload(err, sizeof err) != 0) {
+    tkms_log("%s", err);
+    return 1;
+  }
   const tkms_platform_ops *ops = tkms_platform_find(platform);
   if (ops == NULL) {
     tkms_log("unknown platform %s", platform);
     return 2;
   }
   /* Files are opened after tidy_fds so the counter fd survives it. */
-  tkms_platform_cfg cfg = {.data_dir = dir, .init = init, .exe_path = NULL};
+  tkms_platform_cfg cfg = {
+      .data_dir = dir, .init = init, .exe_path = NULL, .counter_readonly = source};
   tkms_platform plat;
   if (tkms_platform_open(ops, &cfg, &plat, err, sizeof err) != 0) {
     tkms_log("%s", err);
@@ -171,15 +239,16 @@ int main(int argc, char **argv) {
     tkms_log("out of memory");
     return 1;
   }
+  core->migrate_source = source;
+  core->build_tag = TKMS_BUILD_TAG;
   char m[2 * TKMS_MEASUREMENT_BYTES + 3];
   tkms_hex_encode(core->measurement, TKMS_MEASUREMENT_BYTES, m);
-  tkms_log("core %s, measurement %s, %d workers%s", TKMS_CORE_VERSION, m, workers,
-           init ? ", --init" : "");
+  tkms_log("core %s%s%s, measurement %s, %d workers%s", TKMS_CORE_VERSION,
+           TKMS_BUILD_TAG[0] ? "+" : "", TKMS_BUILD_TAG, m, workers,
+           init     ? ", --init"
+           : source ? ", --migrate-source"
+                    : "");
 
-  if (tkms_sandbox_preload(err, sizeof err) != 0) {
-    tkms_log("%s", err);
-    return 1;
-  }
   /* Threads are started before the sandbox and parked: thread start-up (stack,
    * rseq, robust list, malloc arena) needs syscalls the workers never need again,
    * and a filter installed with TSYNC must find every thread already running. */

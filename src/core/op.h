@@ -21,8 +21,9 @@ typedef struct tkms_op {
   tkms_core *core;
   tkms_conn *conn;
   const tkms_frame *req;
-  tkms_fw *resp; /* TKMS_OK response being built */
-  uint64_t now;  /* platform time, read once per request */
+  tkms_fw *resp;   /* TKMS_OK response being built */
+  uint64_t now;    /* the core's time (clock.h), read once per request; 0 if none */
+  int time_source; /* TKMS_TIME_*: where now came from (ROUGHTIME = trusted) */
   int status;
   char msg[TKMS_ERR_MSG_MAX];
 
@@ -71,6 +72,8 @@ enum {
   TKMS_EC_AUTH = 1u << 2,      /* carries a signed request: authz runs before the handler */
   TKMS_EC_MUTATES = 1u << 3,   /* two-phase: prepare here, COMMIT/ABORT later */
   TKMS_EC_EXCLUSIVE = 1u << 4, /* holds the mutation lock while it runs */
+  TKMS_EC_TIME = 1u << 5,      /* decides by the core's time (time-locks) without being a
+                                  TKMS_EC_AUTH op: refused, like those, without trusted time */
 };
 
 typedef struct {

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
+#include "core/governance.h"
 #include "core/keys.h"
 #include "core/principal.h"
 #include "core/sessions.h"
@@ -18,6 +20,10 @@ static size_t id_len_for(uint8_t type) {
       return TKMS_REQUEST_ID_BYTES;
     case TKMS_REC_POLICY_CHANGE:
       return TKMS_KEY_ID_BYTES;
+    case TKMS_REC_TIME:
+      return 1;
+    case TKMS_REC_GOV:
+      return TKMS_GOV_REC_ID_LEN;
     default:
       return 0;
   }
@@ -146,6 +152,28 @@ size_t tkms_rec_plain_encode(const tkms_rec *r, const uint8_t *secret, uint8_t *
     case TKMS_REC_NONCE:
       put_u64(&b, r->u.nonce.deadline);
       break;
+    case TKMS_REC_TIME: {
+      size_t k = b.err ? 0 : tkms_timerec_encode(r, b.p + b.len, b.cap - b.len);
+      if (k == 0) return 0;
+      b.len += k;
+      break;
+    }
+    case TKMS_REC_GOV: {
+      tkms_gov g;
+      tkms_gov_from_rec(r, &g);
+      if (tkms_gov_valid(&g) != 0) return 0;
+      put_u8(&b, g.n_governors);
+      for (unsigned i = 0; i < g.n_governors; i++) put(&b, g.governors[i], 20);
+      put_u8(&b, g.threshold);
+      put_u64(&b, g.delay);
+      put_u8(&b, g.n_ann);
+      for (unsigned i = 0; i < g.n_ann; i++) {
+        put(&b, g.ann[i].measurement, 32);
+        put_u64(&b, g.ann[i].accepted_at);
+        put_u64(&b, g.ann[i].effective_at);
+      }
+      break;
+    }
     default:
       return 0;
   }
@@ -213,6 +241,10 @@ int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32
   uint8_t format = get_u8(&b);
   if (format != TKMS_REC_FORMAT && !(type == TKMS_REC_KEY && format == TKMS_KEYREC_FORMAT))
     return -1;
+  if (type == TKMS_REC_TIME) {
+    if (secret != NULL) *secret = NULL;
+    return tkms_timerec_decode(id, id_len, version, b.p, b.left, out);
+  }
   size_t n_keys = 0;
   if (type == TKMS_REC_SESSION) {
     /* The key count sits after two variable-length strings: find it first so the
@@ -223,7 +255,7 @@ int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32
     n_keys = get_u8(&peek);
     if (peek.err || n_keys > TKMS_MAX_SCOPE_KEYS) return -1;
   }
-  tkms_rec *r = tkms_rec_new(n_keys);
+  tkms_rec *r = tkms_rec_new(type == TKMS_REC_GOV ? TKMS_REC_GOV_SLOTS : n_keys);
   if (r == NULL) return -1;
   r->type = type;
   r->id_len = (uint8_t)id_len;
@@ -271,6 +303,31 @@ int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32
       get_policy(&b, r);
       if (r->u.pending.effective_at < r->u.pending.accepted_at) b.err = 1;
       break;
+    case TKMS_REC_GOV: {
+      tkms_gov g;
+      memset(&g, 0, sizeof g);
+      g.n_governors = get_u8(&b);
+      if (g.n_governors > TKMS_GOV_MAX_GOVERNORS) b.err = 1;
+      for (unsigned i = 0; !b.err && i < g.n_governors; i++) {
+        const uint8_t *a = take(&b, 20);
+        if (a != NULL) memcpy(g.governors[i], a, 20);
+      }
+      g.threshold = get_u8(&b);
+      g.delay = get_u64(&b);
+      g.n_ann = get_u8(&b);
+      if (g.n_ann > TKMS_GOV_MAX_ANNOUNCEMENTS) b.err = 1;
+      for (unsigned i = 0; !b.err && i < g.n_ann; i++) {
+        const uint8_t *m = take(&b, 32);
+        if (m != NULL) memcpy(g.ann[i].measurement, m, 32);
+        g.ann[i].accepted_at = get_u64(&b);
+        g.ann[i].effective_at = get_u64(&b);
+      }
+      if (b.err || tkms_gov_valid(&g) != 0)
+        b.err = 1;
+      else
+        tkms_gov_to_rec(&g, r);
+      break;
+    }
     default:
       b.err = 1;
   }

@@ -22,6 +22,10 @@
  *   session  1 | u8 n | owner[n] | u8 m | session_key[m] | u8 ops | u64 expiry
  *              | u8 k | key_id[16] * k
  *   nonce    1 | u64 deadline
+ *   time     1 | Roughtime config | u64 floor      (core/clock.h)
+ *   gov      1 | u8 n | governor[20] * n | u8 threshold | u64 delay | u8 k
+ *              | (measurement[32] | u64 accepted_at | u64 effective_at) * k
+ *              (core/governance.h)
  * Decoders check every length against the buffer and every value against its
  * domain, and never trust the host: these bytes come from opened (authenticated)
  * blobs, but a bug elsewhere must not become memory corruption here. */

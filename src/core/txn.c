@@ -72,7 +72,9 @@ int tkms_tx_seal_put(tkms_op *op, tkms_rec *r, const uint8_t *secret) {
   tkms_tx *tx = op->tx;
   uint8_t *blob = NULL;
   size_t blob_len = 0;
-  if (tkms_record_seal(op->core->sec, r, secret, &blob, &blob_len) != 0)
+  /* INIT seals its records with the hierarchy it is creating. */
+  const tkms_secrets *sec = tx->init_sec != NULL ? tx->init_sec : op->core->sec;
+  if (tkms_record_seal(sec, r, secret, &blob, &blob_len) != 0)
     return tkms_op_fail(op, TKMS_E_INTERNAL, "sealing a record failed");
   const tkms_rec *old = tkms_index_find(&op->core->index, r->type, r->id, r->id_len);
   tkms_sethash set = tx->set;
@@ -194,6 +196,18 @@ int tkms_tx_finish(tkms_op *op) {
 
 int tkms_tx_commit(tkms_core *c, tkms_tx *tx, char *msg, size_t msg_len) {
   uint64_t k = 0;
+  if (tx->migrated) {
+    /* The successor's sealed DMK is stored: nothing else changed, so no counter
+     * moves. The records and the manifest are loaded next, as at any start. */
+    pthread_rwlock_wrlock(&c->lock);
+    c->sec = tx->init_sec;
+    c->dep = tx->init_dep;
+    tx->init_sec = NULL;
+    c->state = TKMS_STATE_LOADING;
+    pthread_rwlock_unlock(&c->lock);
+    tkms_tx_free(tx);
+    return TKMS_OK;
+  }
   /* K first: if it cannot advance, the host already holds the new state
    * durably and a restart will load it (K < manifest <= P, caught up there).
    * Answering OK without K would acknowledge a change X with m_X > K, and a

@@ -33,6 +33,8 @@ struct tkms_tx {
   uint64_t counter;       /* the manifest's value: P after tkms_tx_finish advanced it */
   tkms_secrets *init_sec; /* INIT: the new hierarchy, installed at commit */
   tkms_deployment init_dep;
+  int migrated; /* MIGRATE_IMPORT: only the sealed DMK; no manifest, no counter;
+                   COMMIT installs init_sec and leaves the core LOADING */
   /* DESTROY: the deletion receipt, signed only once the destroy is committed
    * (K advanced). Signed at prepare, a host could take the receipt and ABORT,
    * keeping a live key that everyone believes destroyed. */

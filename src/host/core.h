@@ -16,6 +16,7 @@
 
 #include "host/store.h"
 #include "proto/frame.h"
+#include "proto/ops.h"
 
 typedef struct tkms_core tkms_core;
 typedef struct tkms_chan tkms_chan;
@@ -26,6 +27,16 @@ typedef struct {
   const char *platform;     /* passed to the core as --platform; NULL = sim */
   unsigned channels;        /* sockets = core workers, 1..64 */
   tkms_store *store;        /* where the sealed state lives */
+  const uint8_t *rt_config; /* F_RT_CONFIG for INIT of a new deployment (NULL: none) */
+  size_t rt_config_len;
+  /* Governance for a new deployment (serve --governor/--threshold/--upgrade-delay).
+   * gov_given: any of them was on the command line; refused for an existing
+   * deployment (governance is fixed at initialisation). */
+  int gov_given;
+  unsigned n_governors;
+  uint8_t governors[TKMS_GOV_MAX_GOVERNORS][20];
+  unsigned threshold;     /* 0 = default (1 with governors) */
+  uint64_t upgrade_delay; /* seconds */
 } tkms_core_config;
 
 /* What the core said about itself when it last became ready. The deployment
@@ -38,6 +49,10 @@ typedef struct {
   int has_deployment;
   uint8_t salt[32];
   uint8_t identity[20];
+  /* governance (GOV_STATUS at start-up) */
+  int gov_mode; /* TKMS_GOV_MODE_* */
+  unsigned n_governors, threshold;
+  uint64_t upgrade_delay;
 } tkms_core_info;
 
 /* A reply frame: buf owns the bytes f points into. */

@@ -25,6 +25,12 @@ struct tkms_core {
   char *data_dir;
   char *platform;
   tkms_store *store;
+  uint8_t *rt_config; /* sent with INIT only (trusted time); NULL if none */
+  size_t rt_config_len;
+  int rt_config_noted;
+  tkms_core_config cfg; /* a copy, for the governance options (string pointers
+                           in it are not used after start-up) */
+  int migrate_source;   /* this is a migration source (a second, short-lived core) */
   unsigned n;
   tkms_chan *chans;
   atomic_uint next_hint;

@@ -37,6 +37,14 @@ static const tkms_status_map table[TKMS_E__COUNT] = {
     [TKMS_E_INTERNAL] = {500, "internal"},
     [TKMS_E_WRONG_VERSION] = {409, "version_mismatch"},
     [TKMS_E_EXISTS] = {409, "key_exists"},
+    [TKMS_E_TIME_UNAVAILABLE] = {503, "time_unavailable"},
+    [TKMS_E_TIME_NO_QUORUM] = {503, "time_no_quorum"},
+    [TKMS_E_GOV_QUORUM] = {403, "governance_quorum"},
+    [TKMS_E_TIMELOCK] = {403, "timelock_pending"},
+    [TKMS_E_NOT_ANNOUNCED] = {403, "upgrade_not_announced"},
+    [TKMS_E_NOT_GOVERNED] = {409, "no_governance"},
+    [TKMS_E_MIGRATION] = {403, "migration_refused"},
+    [TKMS_E_ALREADY_ANNOUNCED] = {409, "already_announced"},
     /* key policy (34-39) */
     [TKMS_E_CHANGE_PENDING] = {409, "change_pending"},
     [TKMS_E_NO_PENDING_CHANGE] = {404, "no_pending_change"},
@@ -101,6 +109,8 @@ static const char *default_message(unsigned core_status) {
       return "the trusted core is busy; retry";
     case TKMS_E_NOT_READY:
       return "the trusted core is starting; retry";
+    case TKMS_E_TIME_UNAVAILABLE:
+      return "the trusted core has no trusted time yet; retry";
     default:
       return "the trusted core refused the request";
   }

@@ -149,6 +149,25 @@ int tkms_route_match(const char *method, const char *path, tkms_route *r, const 
     *allow = "POST";
     return TKMS_ROUTE_BAD_METHOD;
   }
+  if (seg_is(&s[0], "governance") && n <= 2) {
+    /* /v1/governance, /v1/governance/{announce,cancel} (routes_gov.c) */
+    if (n == 1) {
+      r->id = TKMS_R_GOVERNANCE;
+      if (get) return TKMS_ROUTE_FOUND;
+      *allow = "GET, HEAD";
+      return TKMS_ROUTE_BAD_METHOD;
+    }
+    if (seg_is(&s[1], "announce"))
+      r->id = TKMS_R_GOV_ANNOUNCE;
+    else if (seg_is(&s[1], "cancel"))
+      r->id = TKMS_R_GOV_CANCEL;
+    else
+      return TKMS_ROUTE_NOT_FOUND;
+    r->takes_body = 1;
+    if (post) return TKMS_ROUTE_FOUND;
+    *allow = "POST";
+    return TKMS_ROUTE_BAD_METHOD;
+  }
   if (seg_is(&s[0], "sessions") && n <= 2) {
     r->takes_body = 1;
     if (n == 1) {
@@ -321,6 +340,34 @@ static void health_unavailable(tkms_resp *resp, const char *status, const char *
   tkms_resp_json(resp, 503, o);
 }
 
+/* The core's clock, as STATUS reports it: where its time comes from, whether
+ * it is trusted (a Roughtime quorum), the last quorum and the current time. */
+static json_t *health_time(const tkms_frame *f) {
+  char source[32], note[300];
+  uint32_t trusted = 0;
+  uint64_t now = 0;
+  uint8_t q[16];
+  if (tkms_frame_get_str(f, TKMS_F_RT_SOURCE, source, sizeof source - 1) != 0) return NULL;
+  if (tkms_frame_get_u32(f, TKMS_F_RT_TRUSTED, &trusted) != 0) trusted = 0;
+  json_t *o = json_pack("{s:s, s:b}", "source", source, "trusted", trusted != 0);
+  if (o == NULL) return NULL;
+  if (tkms_frame_get_u64(f, TKMS_F_TIME, &now) == 0)
+    json_object_set_new(o, "now", json_integer((json_int_t)now));
+  else
+    json_object_set_new(o, "now", json_null());
+  if (tkms_frame_get_fixed(f, TKMS_F_RT_QUORUM, q, sizeof q) == 0)
+    json_object_set_new(
+        o, "last_quorum",
+        json_pack("{s:I, s:i, s:i}", "at", (json_int_t)tkms_be64_get(q), "servers_agreeing",
+                  (int)tkms_be32_get(q + 8), "radius", (int)tkms_be32_get(q + 12)));
+  else
+    json_object_set_new(o, "last_quorum", json_null());
+  if (tkms_frame_get_str(f, TKMS_F_RT_NOTE, note, sizeof note - 1) == 0 &&
+      tkms_json_printable(note, sizeof note) == 0)
+    json_object_set_new(o, "note", json_string(note));
+  return o;
+}
+
 static void route_health(tkms_req *req, tkms_resp *resp) {
   tkms_host *h = req->host;
   tkms_fw w;
@@ -359,6 +406,7 @@ static void route_health(tkms_req *req, tkms_resp *resp) {
     strcpy(version, "unknown");
   int has_dep = tkms_frame_get_fixed(&rep.f, TKMS_F_DEPLOY_SALT, salt, sizeof salt) == 0 &&
                 tkms_frame_get_fixed(&rep.f, TKMS_F_IDENTITY, ident, sizeof ident) == 0;
+  json_t *time_obj = health_time(&rep.f);
   tkms_reply_free(&rep);
   if (state != TKMS_STATE_READY) {
     health_unavailable(resp, "starting", "the trusted core is loading its state; retry");
@@ -373,6 +421,27 @@ static void route_health(tkms_req *req, tkms_resp *resp) {
                         json_string("SIMULATION: keys are protected only by file permissions on "
                                     "this machine; root on the host can read them. Not for "
                                     "production."));
+  if (o != NULL && time_obj != NULL) {
+    json_object_set_new(o, "time", time_obj);
+    time_obj = NULL;
+  }
+  json_decref(time_obj);
+  tkms_core_info info;
+  tkms_core_info_get(h->core, &info);
+  if (o != NULL) {
+    int prod = info.gov_mode == TKMS_GOV_MODE_PRODUCTION;
+    json_object_set_new(o, "deployment_mode", json_string(prod ? "production" : "development"));
+    json_object_set_new(
+        o, "governance",
+        json_pack("{s:s, s:I, s:I, s:I}", "mode", prod ? "production" : "development", "governors",
+                  (json_int_t)info.n_governors, "threshold", (json_int_t)info.threshold,
+                  "upgrade_delay", (json_int_t)info.upgrade_delay));
+    if (!prod)
+      json_object_set_new(o, "deployment_warning",
+                          json_string("DEVELOPMENT DEPLOYMENT: no governors and no upgrade "
+                                      "delay; any rebuilt core takes over these keys at the next "
+                                      "start without announcement. Not for production."));
+  }
   if (o != NULL && has_dep)
     json_object_set_new(o, "deployment",
                         json_pack("{s:o, s:o}", "salt", tkms_json_hexstr(salt, sizeof salt),
@@ -524,6 +593,15 @@ void tkms_route_run(tkms_req *req, tkms_resp *resp) {
       return;
     case TKMS_R_AVS_VERIFY:
       tkms_route_avs_verify(req, resp);
+      return;
+    case TKMS_R_GOVERNANCE:
+      tkms_route_governance(req, resp);
+      return;
+    case TKMS_R_GOV_ANNOUNCE:
+      tkms_route_governance_announce(req, resp);
+      return;
+    case TKMS_R_GOV_CANCEL:
+      tkms_route_governance_cancel(req, resp);
       return;
   }
   tkms_resp_error(resp, 404, "not_found", "no such route");

@@ -71,5 +71,8 @@ void tkms_route_avs_registration(tkms_req *req, tkms_resp *resp);
 void tkms_route_avs_verify(tkms_req *req, tkms_resp *resp);
 void tkms_route_session_open(tkms_req *req, tkms_resp *resp);
 void tkms_route_session_revoke(tkms_req *req, tkms_resp *resp);
+void tkms_route_governance(tkms_req *req, tkms_resp *resp);
+void tkms_route_governance_announce(tkms_req *req, tkms_resp *resp);
+void tkms_route_governance_cancel(tkms_req *req, tkms_resp *resp);
 
 #endif

@@ -20,6 +20,8 @@
 #include "host/policy_sweep.h"
 #include "host/routes.h"
 #include "host/store.h"
+#include "host/time_relay.h"
+#include "proto/hex.h"
 
 typedef struct {
   const char *data_dir;
@@ -28,6 +30,15 @@ typedef struct {
   const char *platform;
   unsigned workers;
   unsigned max_connections;
+  const char *roughtime_config;
+  int insecure_host_time;
+  unsigned time_interval;
+  /* governance of a new deployment */
+  int gov_given;
+  unsigned n_governors;
+  uint8_t governors[TKMS_GOV_MAX_GOVERNORS][20];
+  unsigned threshold;
+  uint64_t upgrade_delay;
 } serve_opts;
 
 static void usage(FILE *f) {
@@ -40,7 +51,19 @@ static void usage(FILE *f) {
           "  --enclave PATH        the trusted core binary (default: tkms-enclave beside tkms)\n"
           "  --max-connections N   concurrent connections (default 1024)\n"
           "  --platform NAME       the core's platform: sim (default), tpm2\n"
-          "                        (tpm2 reads the TPM connection from $TKMS_TPM2_TCTI)\n");
+          "                        (tpm2 reads the TPM connection from $TKMS_TPM2_TCTI)\n"
+          "  --roughtime-config FILE  trusted time: Roughtime servers and quorum, sealed when a\n"
+          "                        new deployment is initialised (docs/trusted-time.md)\n"
+          "  --insecure-host-time  at initialisation: accept the host's clock when there is no\n"
+          "                        Roughtime quorum (reported as host-insecure)\n"
+          "  --time-interval N     seconds between Roughtime rounds, 1..86400 (default 60)\n"
+          "Governance, fixed when a deployment is initialised (refused afterwards):\n"
+          "  --governor 0xADDR     a governor (Ethereum address); repeat for N <= 8\n"
+          "  --threshold M         governor signatures an announcement needs (1..N, default 1)\n"
+          "  --upgrade-delay S     seconds between announcing a core and its taking over\n"
+          "                        (<= 31536000, default 0)\n"
+          "  Without governors the deployment is a DEVELOPMENT deployment: any rebuilt core\n"
+          "  takes over its keys at the next start, without announcement.\n");
 }
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out) {
@@ -60,11 +83,24 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
   o->platform = "sim";
   o->workers = 4;
   o->max_connections = 1024;
+  o->roughtime_config = NULL;
+  o->insecure_host_time = 0;
+  o->time_interval = 0;
+  o->gov_given = 0;
+  o->n_governors = 0;
+  o->threshold = 0;
+  o->upgrade_delay = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return 1;
-    static const char *const names[] = {"--data-dir", "--listen",          "--workers",
-                                        "--enclave",  "--max-connections", "--platform"};
+    if (strcmp(a, "--insecure-host-time") == 0) {
+      o->insecure_host_time = 1;
+      continue;
+    }
+    static const char *const names[] = {"--data-dir",         "--listen",          "--workers",
+                                        "--enclave",          "--max-connections", "--platform",
+                                        "--roughtime-config", "--time-interval",   "--governor",
+                                        "--threshold",        "--upgrade-delay"};
     const char *val = NULL;
     size_t k;
     for (k = 0; k < sizeof names / sizeof *names; k++) {
@@ -117,7 +153,63 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
         }
         o->platform = val;
         break;
+      case 6:
+        o->roughtime_config = val;
+        break;
+      case 7:
+        if (parse_uint(val, 1, 86400, &o->time_interval) != 0) {
+          fprintf(stderr, "tkms serve: --time-interval must be 1..86400 seconds\n");
+          return -1;
+        }
+        break;
+      case 8: {
+        uint8_t addr[20];
+        if (tkms_hex_decode_exact(val, addr, sizeof addr) != 0) {
+          fprintf(stderr, "tkms serve: --governor takes an address: 0x and 40 hex digits\n");
+          return -1;
+        }
+        for (unsigned j = 0; j < o->n_governors; j++) {
+          if (memcmp(o->governors[j], addr, 20) == 0) {
+            fprintf(stderr, "tkms serve: --governor %s is given twice\n", val);
+            return -1;
+          }
+        }
+        if (o->n_governors == TKMS_GOV_MAX_GOVERNORS) {
+          fprintf(stderr, "tkms serve: at most %u governors\n", TKMS_GOV_MAX_GOVERNORS);
+          return -1;
+        }
+        memcpy(o->governors[o->n_governors++], addr, 20);
+        o->gov_given = 1;
+        break;
+      }
+      case 9:
+        if (parse_uint(val, 1, TKMS_GOV_MAX_GOVERNORS, &o->threshold) != 0) {
+          fprintf(stderr, "tkms serve: --threshold must be 1..%u\n", TKMS_GOV_MAX_GOVERNORS);
+          return -1;
+        }
+        o->gov_given = 1;
+        break;
+      case 10: {
+        unsigned d;
+        if (parse_uint(val, 0, TKMS_GOV_MAX_DELAY, &d) != 0) {
+          fprintf(stderr, "tkms serve: --upgrade-delay must be 0..%u seconds (1 year)\n",
+                  TKMS_GOV_MAX_DELAY);
+          return -1;
+        }
+        o->upgrade_delay = d;
+        o->gov_given = 1;
+        break;
+      }
     }
+  }
+  if (o->n_governors == 0 && (o->threshold > 0 || o->upgrade_delay > 0)) {
+    fprintf(stderr, "tkms serve: --threshold and --upgrade-delay need --governor\n");
+    return -1;
+  }
+  if (o->threshold > o->n_governors) {
+    fprintf(stderr, "tkms serve: --threshold %u is more than the %u governor(s)\n", o->threshold,
+            o->n_governors);
+    return -1;
   }
   if (o->max_connections < o->workers) {
     /* MHD splits the limit across its threads; each needs at least one. */
@@ -200,6 +292,15 @@ int tkms_serve_main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &stop, &old);
 
   int status = 1;
+  tkms_time_relay *relay = NULL;
+  uint8_t rtcfg[1100];
+  size_t rtcfg_len = 0;
+  if ((o.roughtime_config != NULL || o.insecure_host_time) &&
+      tkms_rt_config_load(o.roughtime_config, o.insecure_host_time, rtcfg, sizeof rtcfg,
+                          &rtcfg_len) != 0) {
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return 1;
+  }
   tkms_store *store = NULL;
   tkms_core *core = NULL;
   tkms_http *http = NULL;
@@ -215,12 +316,23 @@ int tkms_serve_main(int argc, char **argv) {
                          .data_dir = o.data_dir,
                          .platform = o.platform,
                          .channels = o.workers,
-                         .store = store};
+                         .store = store,
+                         .rt_config = rtcfg_len > 0 ? rtcfg : NULL,
+                         .rt_config_len = rtcfg_len,
+                         .gov_given = o.gov_given,
+                         .n_governors = o.n_governors,
+                         .threshold = o.threshold,
+                         .upgrade_delay = o.upgrade_delay};
+  memcpy(cc.governors, o.governors, sizeof cc.governors);
   int cs = tkms_core_start(&cc, &core);
   if (cs != TKMS_CORE_START_OK) {
     status = cs;
     goto out;
   }
+  /* Trusted time: relays the core's Roughtime datagrams (a no-op for a
+   * deployment without Roughtime servers). */
+  if (tkms_time_relay_start(core, o.time_interval, &relay) != 0)
+    fprintf(stderr, "tkms: cannot start the Roughtime relay thread\n");
   tkms_host host = {.store = store, .core = core};
   tkms_http_config hc = {.listen = o.listen,
                          .workers = o.workers,
@@ -237,6 +349,19 @@ int tkms_serve_main(int argc, char **argv) {
   tkms_core_info_get(core, &info);
   char hostpart[300];
   listen_host(o.listen, hostpart, sizeof hostpart);
+  if (info.gov_mode == TKMS_GOV_MODE_PRODUCTION) {
+    fprintf(stderr,
+            "tkms: production deployment: %u-of-%u governors, upgrade delay %llu s (a new core "
+            "takes over only after it is announced and the delay has passed)\n",
+            info.threshold, info.n_governors, (unsigned long long)info.upgrade_delay);
+  } else {
+    fprintf(stderr,
+            "tkms: DEVELOPMENT DEPLOYMENT%s: no governors and no upgrade delay. Any rebuilt core "
+            "takes over these keys at the next start, without announcement. For production, "
+            "initialise a new deployment with --governor 0xADDR ... --threshold M "
+            "--upgrade-delay SECONDS.\n",
+            info.gov_mode == TKMS_GOV_MODE_LEGACY ? " (made before governance existed)" : "");
+  }
   printf("tkms: listening on http://%s:%u (platform %s%s)\n", hostpart, port, info.platform,
          info.simulated ? ", SIMULATED" : "");
   fflush(stdout);
@@ -252,6 +377,7 @@ out:
   tkms_http_stop(http);
   tkms_policy_sweep_stop(sweep);
   tkms_access_log_stop(); /* after the workers: flushes their last lines */
+  tkms_time_relay_stop(relay);
   tkms_core_stop(core);
   tkms_store_close(store);
   if (lock >= 0) close(lock);

@@ -7,7 +7,16 @@
  *   sealed DMK present                      -> LOAD_DMK, LOAD_RECORDS*, LOAD_END
  *   records or manifest but no DMK          -> refuse: never re-initialise over data
  * A core that answers UNSEAL / ROLLBACK / TAMPERED is never retried: the host
- * prints the core's reason and exits with status 2. */
+ * prints the core's reason and exits with status 2.
+ *
+ * Upgrades (core/governance.h, docs/upgrades.md): after every successful start
+ * the host keeps a copy of the core binary in DATA/cores/<measurement>/ and
+ * notes that measurement in the store (meta "core.measurement"). A core that
+ * cannot unseal the DMK because its measurement changed is not the end: the
+ * host starts the kept previous core beside it (--migrate-source, counters
+ * read-only) and carries MIGRATE_NONCE / OFFER / EXPORT / IMPORT between them;
+ * the old core decides (development deployment, or an announcement whose
+ * time-lock has passed) and the new one seals the DMK for itself. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -19,9 +28,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <limits.h>
+#include <sys/stat.h>
+
 #include "host/core_priv.h"
 #include "host/mutation.h"
+#include "host/time_relay.h"
+#include "proto/hex.h"
 #include "proto/ops.h"
+
+#define META_CORE_MEASUREMENT "core.measurement"
+#define CORES_DIR "cores"
 
 #define MAX_CHANNELS 64u
 #define LOAD_BATCH (1024u * 1024u) /* bytes of records per LOAD_RECORDS frame */
@@ -79,7 +96,7 @@ fail:
 
 /* Spawns the core with fresh socketpairs. On success the host ends are in the
  * channels and c->pid is set. Returns 0 or -1 (message printed). */
-static int spawn_core(tkms_core *c, int init) {
+static int spawn_core(tkms_core *c, const char *mode_flag) {
   int host_fds[MAX_CHANNELS], child_fds[MAX_CHANNELS];
   unsigned made = 0;
   int errpipe[2] = {-1, -1};
@@ -100,9 +117,8 @@ static int spawn_core(tkms_core *c, int init) {
   if (pipe2(errpipe, O_CLOEXEC) != 0) goto out;
   char workers[16];
   snprintf(workers, sizeof workers, "%u", c->n);
-  char *argv[] = {
-      c->enclave_path, "--data-dir",           c->data_dir, "--workers", workers, "--platform",
-      c->platform,     init ? "--init" : NULL, NULL};
+  char *argv[] = {c->enclave_path, "--data-dir", c->data_dir,       "--workers", workers,
+                  "--platform",    c->platform,  (char *)mode_flag, NULL};
   pthread_mutex_lock(&c->state_mu);
   if (atomic_load(&c->stopping)) {
     pthread_mutex_unlock(&c->state_mu);
@@ -262,12 +278,13 @@ static int load_one(void *ctx, const tkms_store_record *r) {
   return 0;
 }
 
-static int do_load(tkms_core *c, tkms_chan *ch) {
+/* LOAD_DMK. Returns START_OK, START_REFUSED / START_RETRY, or TKMS_E_UNSEAL
+ * (negated, nothing printed) when may_migrate and the core cannot unseal. */
+static int load_dmk(tkms_core *c, tkms_chan *ch, int may_migrate) {
   uint8_t *v = NULL;
   size_t n = 0;
   tkms_fw w;
   tkms_reply rep;
-  int rc;
   if (tkms_store_meta_get(c->store, TKMS_STORE_META_DMK, &v, &n) != TKMS_STORE_OK) {
     fprintf(stderr, "tkms: cannot read the sealed DMK from the store\n");
     return START_RETRY;
@@ -278,11 +295,44 @@ static int do_load(tkms_core *c, tkms_chan *ch) {
   }
   tkms_fw_bytes(&w, TKMS_F_DMK, v, n);
   tkms_store_free(v, n);
-  rc = startup_call(ch, &w, &rep, "LOAD_DMK");
+  if (may_migrate) {
+    if (tkms_fw_finish(&w) != 0) {
+      tkms_fw_free(&w);
+      return START_REFUSED;
+    }
+    int r = tkms_core_call(ch, &w, &rep);
+    tkms_fw_free(&w);
+    if (r != 0) {
+      fprintf(stderr, "tkms: LOAD_DMK: the core stopped answering\n");
+      return START_RETRY;
+    }
+    if (rep.f.status == TKMS_E_UNSEAL) {
+      tkms_reply_free(&rep);
+      return -TKMS_E_UNSEAL;
+    }
+    if (rep.f.status == TKMS_OK) {
+      tkms_reply_free(&rep);
+      return START_OK;
+    }
+    char msg[512];
+    tkms_reply_errmsg(&rep, msg, sizeof msg);
+    fprintf(stderr, "tkms: LOAD_DMK refused by the core (status %u): %s\n", rep.f.status, msg);
+    tkms_reply_free(&rep);
+    return START_REFUSED;
+  }
+  int rc = startup_call(ch, &w, &rep, "LOAD_DMK");
   tkms_fw_free(&w);
-  if (rc != START_OK) return rc;
-  tkms_reply_free(&rep);
+  if (rc == START_OK) tkms_reply_free(&rep);
+  return rc;
+}
 
+/* LOAD_RECORDS* and LOAD_END. */
+static int load_rest(tkms_core *c, tkms_chan *ch) {
+  uint8_t *v = NULL;
+  size_t n = 0;
+  tkms_fw w;
+  tkms_reply rep;
+  int rc;
   loader l = {.ch = ch, .rc = START_OK};
   int src = tkms_store_load_records(c->store, load_one, &l);
   if (src == 0 && l.rc == START_OK) l.rc = flush_batch(&l);
@@ -312,11 +362,30 @@ static int do_load(tkms_core *c, tkms_chan *ch) {
   return rc;
 }
 
+static int migrate(tkms_core *c, tkms_chan *ch);
+
+static int do_load(tkms_core *c, tkms_chan *ch) {
+  int rc = load_dmk(c, ch, !c->migrate_source);
+  if (rc == -TKMS_E_UNSEAL) rc = migrate(c, ch);
+  if (rc != START_OK) return rc;
+  return load_rest(c, ch);
+}
+
 static int do_init(tkms_core *c, tkms_chan *ch) {
   tkms_fw w;
   tkms_reply rep;
   tkms_resp resp = {0};
-  if (tkms_fw_init(&w, TKMS_OP_INIT, 0, 0) != 0 || tkms_fw_finish(&w) != 0) return START_RETRY;
+  if (tkms_fw_init(&w, TKMS_OP_INIT, 0, 0) != 0) return START_RETRY;
+  /* Trusted time: the Roughtime servers are sealed with the new deployment. */
+  if (c->rt_config != NULL) tkms_fw_bytes(&w, TKMS_F_RT_CONFIG, c->rt_config, c->rt_config_len);
+  for (unsigned i = 0; i < c->cfg.n_governors; i++)
+    tkms_fw_bytes(&w, TKMS_F_GOVERNOR, c->cfg.governors[i], 20);
+  if (c->cfg.threshold > 0) tkms_fw_u32(&w, TKMS_F_GOV_THRESHOLD, c->cfg.threshold);
+  if (c->cfg.upgrade_delay > 0) tkms_fw_u64(&w, TKMS_F_GOV_DELAY, c->cfg.upgrade_delay);
+  if (tkms_fw_finish(&w) != 0) {
+    tkms_fw_free(&w);
+    return START_RETRY;
+  }
   int r = tkms_mutate(ch, c->store, &w, NULL, NULL, &rep, &resp);
   tkms_fw_free(&w);
   int rc = START_OK;
@@ -332,6 +401,42 @@ static int do_init(tkms_core *c, tkms_chan *ch) {
   }
   tkms_reply_free(&rep);
   tkms_resp_clear(&resp);
+  return rc;
+}
+
+/* GOV_STATUS into info. A core built before governance existed does not know
+ * the op (BAD_REQUEST): its deployment counts as a development one. */
+static int gov_status(tkms_chan *ch, tkms_core_info *info) {
+  tkms_fw w;
+  tkms_reply rep;
+  if (tkms_fw_init(&w, TKMS_OP_GOV_STATUS, 0, 0) != 0) return START_RETRY;
+  if (tkms_fw_finish(&w) != 0) {
+    tkms_fw_free(&w);
+    return START_RETRY;
+  }
+  int r = tkms_core_call(ch, &w, &rep);
+  tkms_fw_free(&w);
+  if (r != 0) {
+    fprintf(stderr, "tkms: GOV_STATUS: the core stopped answering\n");
+    return START_RETRY;
+  }
+  int rc = START_OK;
+  uint32_t mode = 0, m = 0;
+  uint64_t delay = 0;
+  if (rep.f.status == TKMS_E_BAD_REQUEST) {
+    info->gov_mode = TKMS_GOV_MODE_LEGACY; /* an older core */
+  } else if (rep.f.status != TKMS_OK || tkms_frame_get_u32(&rep.f, TKMS_F_GOV_MODE, &mode) != 0 ||
+             tkms_frame_get_u32(&rep.f, TKMS_F_GOV_THRESHOLD, &m) != 0 ||
+             tkms_frame_get_u64(&rep.f, TKMS_F_GOV_DELAY, &delay) != 0) {
+    fprintf(stderr, "tkms: GOV_STATUS: the core's answer lacks required fields\n");
+    rc = START_REFUSED;
+  } else {
+    info->gov_mode = (int)mode;
+    info->n_governors = (unsigned)tkms_frame_count(&rep.f, TKMS_F_GOVERNOR);
+    info->threshold = m;
+    info->upgrade_delay = delay;
+  }
+  tkms_reply_free(&rep);
   return rc;
 }
 
@@ -362,11 +467,304 @@ static int do_status(tkms_core *c, tkms_chan *ch) {
       strcpy(info.core_version, "unknown");
     info.has_deployment = tkms_frame_get_fixed(&rep.f, TKMS_F_DEPLOY_SALT, info.salt, 32) == 0 &&
                           tkms_frame_get_fixed(&rep.f, TKMS_F_IDENTITY, info.identity, 20) == 0;
+  }
+  tkms_reply_free(&rep);
+  if (rc == START_OK && !c->migrate_source) rc = gov_status(ch, &info);
+  if (rc == START_OK) {
     pthread_mutex_lock(&c->state_mu);
     c->info = info;
     pthread_mutex_unlock(&c->state_mu);
   }
+  return rc;
+}
+
+/* ---- kept cores and migration -------------------------------------------------- */
+
+static int core_path(const tkms_core *c, const uint8_t m[32], const char *file, char *out,
+                     size_t cap) {
+  char hex[67];
+  tkms_hex_encode(m, 32, hex);
+  int r = file ? snprintf(out, cap, "%s/%s/%s/%s", c->data_dir, CORES_DIR, hex + 2, file)
+               : snprintf(out, cap, "%s/%s/%s", c->data_dir, CORES_DIR, hex + 2);
+  return (r < 0 || (size_t)r >= cap) ? -1 : 0;
+}
+
+static int copy_file(const char *from, const char *to) {
+  int in = open(from, O_RDONLY | O_CLOEXEC);
+  if (in < 0) return -1;
+  int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+  if (out < 0) {
+    close(in);
+    return -1;
+  }
+  char buf[65536];
+  ssize_t r;
+  int bad = 0;
+  while ((r = read(in, buf, sizeof buf)) != 0) {
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      bad = 1;
+      break;
+    }
+    for (ssize_t off = 0; off < r;) {
+      ssize_t w = write(out, buf + off, (size_t)(r - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        bad = 1;
+        break;
+      }
+      off += w;
+    }
+    if (bad) break;
+  }
+  if (!bad && (fchmod(out, 0500) != 0 || fsync(out) != 0)) bad = 1;
+  close(in);
+  if (close(out) != 0) bad = 1;
+  return bad ? -1 : 0;
+}
+
+/* After a successful start: keep this core binary, so a later build can migrate
+ * from it, and note its measurement. The copy is untrusted storage like the
+ * rest of the data directory: a core started from it is measured anyway. */
+static void keep_core_as(tkms_core *c, const uint8_t measurement[32]) {
+  char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX + 8];
+  if (core_path(c, measurement, NULL, dir, sizeof dir) != 0 ||
+      core_path(c, measurement, "tkms-enclave", path, sizeof path) != 0)
+    return;
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  char top[PATH_MAX];
+  snprintf(top, sizeof top, "%s/%s", c->data_dir, CORES_DIR);
+  if (access(path, X_OK) != 0) {
+    if ((mkdir(top, 0700) != 0 && errno != EEXIST) || (mkdir(dir, 0700) != 0 && errno != EEXIST) ||
+        copy_file(c->enclave_path, tmp) != 0 || rename(tmp, path) != 0) {
+      fprintf(stderr,
+              "tkms: warning: cannot keep a copy of the core in %s (%s): a later build will "
+              "not be able to migrate from it\n",
+              path, strerror(errno));
+      unlink(tmp);
+      return;
+    }
+  }
+  uint8_t *v = NULL;
+  size_t n = 0;
+  int have = tkms_store_meta_get(c->store, META_CORE_MEASUREMENT, &v, &n);
+  int same = have == TKMS_STORE_OK && n == 32 && memcmp(v, measurement, 32) == 0;
+  if (have == TKMS_STORE_OK) tkms_store_free(v, n);
+  if (!same && tkms_store_meta_put(c->store, META_CORE_MEASUREMENT, measurement, 32) != 0)
+    fprintf(stderr, "tkms: warning: cannot note the core's measurement in the store\n");
+}
+
+static void keep_core(tkms_core *c) {
+  if (c->migrate_source) return;
+  tkms_core_info info;
+  tkms_core_info_get(c, &info);
+  keep_core_as(c, info.measurement);
+}
+
+static tkms_core *core_alloc(const char *enclave, const char *data_dir, const char *platform,
+                             unsigned n, tkms_store *store);
+static void core_free(tkms_core *c);
+static void kill_and_reap(tkms_core *c);
+
+/* One exchange on a channel; the answer must be OK. */
+static int mig_call(tkms_chan *ch, tkms_fw *w, tkms_reply *rep, const char *what) {
+  int rc = startup_call(ch, w, rep, what);
+  tkms_fw_free(w);
+  return rc;
+}
+
+static void print_refusal_help(const tkms_core *c, const char *a_path, int status) {
+  if (status == TKMS_E_NOT_ANNOUNCED || status == TKMS_E_TIMELOCK)
+    fprintf(stderr,
+            "tkms: this build cannot take over yet. To keep serving meanwhile, start the current "
+            "core again:\n"
+            "        tkms serve --data-dir %s --enclave %s\n"
+            "      (announcements are made through that running deployment: tkms governance "
+            "announce / status)\n",
+            c->data_dir, a_path);
+}
+
+/* B (on ch) cannot unseal. Hand it the deployment from the kept previous core A.
+ * Returns START_OK with B in LOADING (the DMK it sealed is stored), or
+ * START_REFUSED / START_RETRY with the reason printed. */
+static int migrate(tkms_core *c, tkms_chan *ch) {
+  tkms_fw w;
+  tkms_reply rep;
+  uint8_t mb[32], ma[32], nonce[32], pk[32];
+  char hb[67], ha[67], a_path[PATH_MAX];
+  int rc;
+  /* Who is B? */
+  if (tkms_fw_init(&w, TKMS_OP_STATUS, 0, 0) != 0) return START_RETRY;
+  if ((rc = mig_call(ch, &w, &rep, "STATUS")) != START_OK) return rc;
+  rc = tkms_frame_get_fixed(&rep.f, TKMS_F_MEASUREMENT, mb, 32);
   tkms_reply_free(&rep);
+  if (rc != 0) return START_REFUSED;
+  tkms_hex_encode(mb, 32, hb);
+  uint8_t *v = NULL;
+  size_t n = 0;
+  int have = tkms_store_meta_get(c->store, META_CORE_MEASUREMENT, &v, &n);
+  if (have == TKMS_STORE_OK && n == 32) memcpy(ma, v, 32);
+  if (have == TKMS_STORE_OK) tkms_store_free(v, n);
+  if (have != TKMS_STORE_OK || n != 32 || memcmp(ma, mb, 32) == 0 ||
+      core_path(c, ma, "tkms-enclave", a_path, sizeof a_path) != 0 || access(a_path, X_OK) != 0) {
+    fprintf(stderr,
+            "tkms: the core %s cannot unseal the deployment master key in %s, and there is no "
+            "kept previous core to migrate from (%s). It was sealed by a different core build "
+            "or a different platform root secret; run the tkms-enclave binary that created "
+            "this data directory, or restore the platform's root secret (sim: "
+            "DATA_DIR/sim-root.key). tkms never creates a new identity over existing data.\n",
+            hb, c->data_dir,
+            have != TKMS_STORE_OK || n != 32 ? "the store does not name the previous core"
+            : memcmp(ma, mb, 32) == 0        ? "the store names this very core"
+                                             : "its copy under DATA_DIR/cores/ is missing");
+    return START_REFUSED;
+  }
+  tkms_hex_encode(ma, 32, ha);
+  fprintf(stderr,
+          "tkms: the core %s cannot unseal the deployment sealed by the previous core %s; "
+          "asking the previous core (%s) to hand it over\n",
+          hb, ha, a_path);
+
+  tkms_core *a = core_alloc(a_path, c->data_dir, c->platform, 1, c->store);
+  if (a == NULL) return START_RETRY;
+  a->migrate_source = 1;
+  tkms_chan *cha = &a->chans[0];
+  rc = spawn_core(a, "--migrate-source") == 0 ? START_OK : START_REFUSED;
+  if (rc == START_OK) {
+    tkms_chan_lock(cha);
+    rc = do_load(a, cha);
+    if (rc != START_OK) {
+      /* Retrying would not help: the kept core cannot serve as a source. */
+      fprintf(stderr,
+              "tkms: the previous core %s could not load the deployment to hand it over (a "
+              "core built before migration existed cannot; its copy may also be damaged). "
+              "Start it as the current core (--enclave %s) or restore the data directory\n",
+              ha, a_path);
+      rc = START_REFUSED;
+    }
+    if (rc == START_OK) {
+      /* A judges the time-lock by its own clock: with Roughtime configured it
+       * needs a quorum first (a few rounds; without one, EXPORT is refused
+       * with time_unavailable and the reason is printed below). */
+      for (int i = 0; i < 5; i++) {
+        int tr = tkms_time_round_held(cha);
+        if (tr != TKMS_RT_ROUND_FAILED) break;
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
+      }
+    }
+    if (rc == START_OK) {
+      /* A: a fresh nonce; B: its key and evidence binding it. */
+      rc = tkms_fw_init(&w, TKMS_OP_MIGRATE_NONCE, 0, 0) == 0 ? START_OK : START_RETRY;
+      if (rc == START_OK) rc = mig_call(cha, &w, &rep, "MIGRATE_NONCE");
+      if (rc == START_OK) {
+        rc = tkms_frame_get_fixed(&rep.f, TKMS_F_NONCE, nonce, 32) == 0 ? START_OK : START_REFUSED;
+        tkms_reply_free(&rep);
+      }
+    }
+    tkms_reply repb = {0}, repa = {0};
+    const uint8_t *evb = NULL;
+    size_t evb_len = 0;
+    if (rc == START_OK) {
+      rc = tkms_fw_init(&w, TKMS_OP_MIGRATE_OFFER, 0, 0) == 0 ? START_OK : START_RETRY;
+      if (rc == START_OK) {
+        tkms_fw_bytes(&w, TKMS_F_NONCE, nonce, 32);
+        rc = mig_call(ch, &w, &repb, "MIGRATE_OFFER");
+      }
+      if (rc == START_OK && (tkms_frame_get_fixed(&repb.f, TKMS_F_MIGRATE_PK, pk, 32) != 0 ||
+                             tkms_frame_get(&repb.f, TKMS_F_EVIDENCE, &evb, &evb_len) != 0))
+        rc = START_REFUSED;
+    }
+    if (rc == START_OK) {
+      /* A decides. */
+      rc = tkms_fw_init(&w, TKMS_OP_MIGRATE_EXPORT, 0, 0) == 0 ? START_OK : START_RETRY;
+      if (rc == START_OK) {
+        tkms_fw_bytes(&w, TKMS_F_MIGRATE_PK, pk, 32);
+        tkms_fw_bytes(&w, TKMS_F_EVIDENCE, evb, evb_len);
+        if (tkms_fw_finish(&w) != 0 || tkms_core_call(cha, &w, &repa) != 0) {
+          fprintf(stderr, "tkms: MIGRATE_EXPORT: the previous core stopped answering\n");
+          rc = START_REFUSED;
+        } else if (repa.f.status != TKMS_OK) {
+          char msg[512];
+          tkms_reply_errmsg(&repa, msg, sizeof msg);
+          fprintf(stderr,
+                  "tkms: the previous core %s refused to hand the deployment to %s (status "
+                  "%u): %s\n",
+                  ha, hb, repa.f.status, msg);
+          print_refusal_help(c, a_path, repa.f.status);
+          rc = START_REFUSED;
+        }
+        tkms_fw_free(&w);
+      }
+    }
+    const uint8_t *ct = NULL, *eva = NULL, *salt = NULL, *ann = NULL;
+    size_t ct_len = 0, eva_len = 0, salt_len = 0, ann_len = 0;
+    if (rc == START_OK && (tkms_frame_get(&repa.f, TKMS_F_MIGRATE_CT, &ct, &ct_len) != 0 ||
+                           tkms_frame_get(&repa.f, TKMS_F_EVIDENCE, &eva, &eva_len) != 0 ||
+                           tkms_frame_get(&repa.f, TKMS_F_DEPLOY_SALT, &salt, &salt_len) != 0)) {
+      fprintf(stderr, "tkms: MIGRATE_EXPORT: the previous core's answer is incomplete\n");
+      rc = START_REFUSED;
+    }
+    if (rc == START_OK) {
+      /* Keep A's sealed DMK beside: a way back to A (by another migration)
+       * needs nothing but it, and it costs nothing. */
+      char key[80];
+      snprintf(key, sizeof key, "dmk.%s", ha + 2);
+      if (tkms_store_meta_get(c->store, TKMS_STORE_META_DMK, &v, &n) == TKMS_STORE_OK) {
+        if (tkms_store_meta_put(c->store, key, v, n) != TKMS_STORE_OK)
+          fprintf(stderr, "tkms: warning: cannot keep the previous sealed DMK as %s\n", key);
+        tkms_store_free(v, n);
+      }
+      /* B imports: a two-phase mutation that stores B's sealed DMK. */
+      tkms_resp resp = {0};
+      tkms_reply repi;
+      rc = tkms_fw_init(&w, TKMS_OP_MIGRATE_IMPORT, 0, 0) == 0 ? START_OK : START_RETRY;
+      if (rc == START_OK) {
+        tkms_fw_bytes(&w, TKMS_F_MIGRATE_CT, ct, ct_len);
+        tkms_fw_bytes(&w, TKMS_F_EVIDENCE, eva, eva_len);
+        tkms_fw_bytes(&w, TKMS_F_DEPLOY_SALT, salt, salt_len);
+        int r = tkms_fw_finish(&w) == 0 ? tkms_mutate(ch, c->store, &w, NULL, NULL, &repi, &resp)
+                                        : TKMS_MUT_FAILED;
+        tkms_fw_free(&w);
+        if (r == TKMS_MUT_REFUSED) {
+          char msg[512];
+          tkms_reply_errmsg(&repi, msg, sizeof msg);
+          fprintf(stderr, "tkms: the new core %s refused the deployment (status %u): %s\n", hb,
+                  repi.f.status, msg);
+          rc = START_REFUSED;
+        } else if (r != TKMS_MUT_OK) {
+          fprintf(stderr, "tkms: MIGRATE_IMPORT failed: %s\n", resp.body ? resp.body : "?");
+          rc = START_REFUSED;
+        } else {
+          /* The stored DMK is B's from now on: B is the current core, even if
+           * loading the records below fails and is retried. */
+          keep_core_as(c, mb);
+        }
+        tkms_reply_free(&repi);
+        tkms_resp_clear(&resp);
+      }
+    }
+    if (rc == START_OK) {
+      uint64_t acc = 0, eff = 0;
+      if (tkms_frame_get(&repa.f, TKMS_F_GOV_ANNOUNCEMENT, &ann, &ann_len) == 0 && ann_len == 48) {
+        acc = tkms_be64_get(ann + 32);
+        eff = tkms_be64_get(ann + 40);
+        fprintf(stderr, "tkms: migrated from %s to %s (announced at %llu, effective at %llu)\n", ha,
+                hb, (unsigned long long)acc, (unsigned long long)eff);
+      } else {
+        fprintf(stderr,
+                "tkms: migrated from %s to %s (development deployment: no announcement "
+                "needed)\n",
+                ha, hb);
+      }
+    }
+    tkms_reply_free(&repa);
+    tkms_reply_free(&repb);
+    tkms_core_release(cha);
+  }
+  atomic_store(&a->stopping, 1);
+  kill_and_reap(a);
+  core_free(a);
   return rc;
 }
 
@@ -394,7 +792,22 @@ static int launch(tkms_core *c) {
             c->data_dir, (unsigned long long)nrec, man == TKMS_STORE_OK ? " and a manifest" : "");
     return START_REFUSED;
   }
-  if (spawn_core(c, init) != 0) return START_RETRY;
+  if (!init && c->rt_config != NULL && !c->rt_config_noted) {
+    c->rt_config_noted = 1;
+    fprintf(stderr,
+            "tkms: --roughtime-config / --insecure-host-time apply only when a deployment "
+            "is initialised; this one uses the time configuration sealed at its "
+            "initialisation\n");
+  }
+  if (!init && c->cfg.gov_given) {
+    fprintf(stderr,
+            "tkms: --governor, --threshold and --upgrade-delay apply only when a deployment is "
+            "initialised; %s already holds one, whose governance is fixed. Start it without "
+            "them (GET /v1/governance or `tkms governance status` shows its governance)\n",
+            c->data_dir);
+    return START_REFUSED;
+  }
+  if (spawn_core(c, init ? "--init" : NULL) != 0) return START_RETRY;
   tkms_chan *ch = &c->chans[0];
   tkms_chan_lock(ch);
   int rc = init ? do_init(c, ch) : do_load(c, ch);
@@ -402,6 +815,7 @@ static int launch(tkms_core *c) {
   tkms_core_release(ch);
   if (rc == START_OK && init)
     fprintf(stderr, "tkms: initialised a new deployment in %s\n", c->data_dir);
+  if (rc == START_OK) keep_core(c);
   return rc;
 }
 
@@ -482,32 +896,54 @@ static void core_free(tkms_core *c) {
   free(c->enclave_path);
   free(c->data_dir);
   free(c->platform);
+  free(c->rt_config);
   pthread_cond_destroy(&c->wake);
   pthread_mutex_destroy(&c->state_mu);
   free(c);
 }
 
-int tkms_core_start(const tkms_core_config *cfg, tkms_core **out) {
-  if (cfg->channels == 0 || cfg->channels > MAX_CHANNELS || cfg->store == NULL)
-    return TKMS_CORE_START_FAILED;
+static tkms_core *core_alloc(const char *enclave, const char *data_dir, const char *platform,
+                             unsigned n, tkms_store *store) {
   tkms_core *c = calloc(1, sizeof *c);
-  if (c == NULL) return TKMS_CORE_START_FAILED;
+  if (c == NULL) return NULL;
   pthread_mutex_init(&c->state_mu, NULL);
   pthread_cond_init(&c->wake, NULL);
-  c->n = cfg->channels;
-  c->store = cfg->store;
-  c->enclave_path = strdup(cfg->enclave_path);
-  c->data_dir = strdup(cfg->data_dir);
-  c->platform = strdup(cfg->platform != NULL ? cfg->platform : "sim");
+  c->n = n;
+  c->store = store;
+  c->enclave_path = strdup(enclave);
+  c->data_dir = strdup(data_dir);
+  c->platform = strdup(platform != NULL ? platform : "sim");
   c->chans = calloc(c->n, sizeof *c->chans);
   if (!c->enclave_path || !c->data_dir || !c->platform || !c->chans) {
     core_free(c);
-    return TKMS_CORE_START_FAILED;
+    return NULL;
   }
   for (unsigned i = 0; i < c->n; i++) {
     pthread_mutex_init(&c->chans[i].mu, NULL);
     c->chans[i].fd = -1;
     c->chans[i].core = c;
+  }
+  return c;
+}
+
+int tkms_core_start(const tkms_core_config *cfg, tkms_core **out) {
+  if (cfg->channels == 0 || cfg->channels > MAX_CHANNELS || cfg->store == NULL ||
+      cfg->n_governors > TKMS_GOV_MAX_GOVERNORS)
+    return TKMS_CORE_START_FAILED;
+  tkms_core *c =
+      core_alloc(cfg->enclave_path, cfg->data_dir, cfg->platform, cfg->channels, cfg->store);
+  if (c == NULL) return TKMS_CORE_START_FAILED;
+  c->cfg = *cfg;
+  c->cfg.enclave_path = c->cfg.data_dir = c->cfg.platform = NULL;
+  c->cfg.rt_config = NULL; /* copied below; the caller's buffer is not kept */
+  if (cfg->rt_config != NULL && cfg->rt_config_len > 0) {
+    c->rt_config = malloc(cfg->rt_config_len);
+    if (c->rt_config == NULL) {
+      core_free(c);
+      return TKMS_CORE_START_FAILED;
+    }
+    memcpy(c->rt_config, cfg->rt_config, cfg->rt_config_len);
+    c->rt_config_len = cfg->rt_config_len;
   }
   if (access(c->enclave_path, X_OK) != 0) {
     fprintf(stderr, "tkms: cannot run the core %s: %s\n", c->enclave_path, strerror(errno));

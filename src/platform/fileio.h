@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* SHA-256 of the file at path, streamed (an ASan core binary is large). */
+/* SHA-256 of the file at path, streamed (an ASan core binary is large). The core
+ * measurement built from these hashes, tkms_platform_measure_self, is implemented
+ * in fileio.c too but declared in platform.h: the core's --measure prints it. */
 int tkms_platform_measure_file(const char *path, uint8_t out[32]);
 
 /* Reads all of dir/name (no symlinks) into buf: *len gets its size; a file

@@ -6,7 +6,7 @@
  *
  * Life cycle: open() runs before the seccomp sandbox is installed and must do
  * every open(2)/read of files the platform needs (root secrets, the counter
- * file, the core binary for the measurement). After open() the functions may
+ * file, the core binary and its libraries for the measurement). After open() the functions may
  * use only already-open descriptors, memory and the clock: the sandbox kills the
  * process on anything else.
  *
@@ -28,6 +28,9 @@ typedef struct {
   int init;             /* 1: the host's store is empty; missing state may be created */
   const char *exe_path; /* the core binary to measure; NULL = /proc/self/exe.
                            Tests point it at another file to get another measurement. */
+  int counter_readonly; /* 1: open the counters for reading only, without the
+                           exclusive lock (sim): a migration source beside the
+                           successor core that holds them. counter_advance fails. */
   int allow_incomplete; /* 1: open a platform that lacks a part the core needs
                           (sgx: counters; tdx, snp: counters and the seal key);
                           the missing functions then fail. The core never sets it:
@@ -51,7 +54,7 @@ typedef struct tkms_platform_ops {
   int (*open)(const tkms_platform_cfg *cfg, void **ctx, char *err, size_t err_len);
   /* Zeroises and frees the instance (NULL is fine). */
   void (*close)(void *ctx);
-  /* Who this core is (sim: SHA-256 of the core binary). */
+  /* Who this core is (sim, tpm2, tdx, snp: tkms_platform_measure_self; sgx: MRENCLAVE). */
   void (*measurement)(void *ctx, uint8_t out[TKMS_MEASUREMENT_BYTES]);
   /* A key bound to this code identity on this machine. key must be locked memory. */
   int (*seal_key)(void *ctx, uint8_t key[TKMS_SEAL_KEY_BYTES]);
@@ -81,6 +84,32 @@ typedef struct {
   const tkms_platform_ops *ops;
   void *ctx;
 } tkms_platform;
+
+/* ---- the core measurement (sim, tpm2 PCR 23, tdx/snp report; src/platform/fileio.c) ----
+ * Who this core process is: the executable and every shared object it has loaded,
+ * as SGX loaders list trusted files. Read from /proc/self/maps: every file with an
+ * executable mapping (the core binary, the dynamic loader, each library, LD_PRELOAD
+ * objects, modules dlopen'ed so far); anonymous maps, [vdso] and data-only file
+ * maps (locale archives, caches) are not code and are left out. The manifest is
+ *
+ *   "tkms-core-manifest v1\n" followed by one line per file, sorted bytewise:
+ *   "<role>\t<basename>\t<sha256 of the file's bytes, lowercase hex>\n"
+ *   role = "core" for the executable, "lib" for every shared object,
+ *
+ * and the measurement is SHA-256 of the manifest text. Basenames, not paths: the
+ * same build installed in another directory is the same software, and a library's
+ * file name carries its version (libsodium.so.23.3.0); its content is in the hash.
+ * Call it before the sandbox: it opens files. A library replaced on disk after it
+ * was loaded (maps says "(deleted)") is refused: what runs could not be measured.
+ *
+ * exe_path: NULL measures /proc/self/exe as the core; otherwise the file at
+ * exe_path stands in for this process's executable (tests). manifest (may be NULL)
+ * receives the NUL-terminated text if it fits in cap bytes, else -1.
+ * Returns 0, or -1 with a sentence in err. */
+#define TKMS_MANIFEST_MAX 16384u
+int tkms_platform_measure_self(const char *exe_path, uint8_t out[TKMS_MEASUREMENT_BYTES],
+                               char *manifest, size_t cap, size_t *manifest_len, char *err,
+                               size_t err_len);
 
 /* The platforms built into this binary. */
 extern const tkms_platform_ops tkms_platform_sim;

@@ -12,8 +12,10 @@
  *                 instead of being read as a smaller value. A slot is written
  *                 with one pwrite + fdatasync.
  *
- * measurement = SHA-256 of the core binary (/proc/self/exe, read at open), so a
- *               changed binary derives a different seal key — SGX MRENCLAVE semantics.
+ * measurement = tkms_platform_measure_self (platform.h): SHA-256 over the manifest of
+ *               the core binary and every shared object it has loaded, read at open,
+ *               so a changed binary or library derives a different seal key — SGX
+ *               MRENCLAVE semantics, with the libraries as Gramine's trusted files.
  * seal key    = HKDF-SHA256(ikm = root, salt = "tkms-sim-seal-v1", info = measurement).
  * attestation = Ed25519 key from HKDF-SHA256(ikm = root, salt = "tkms-sim-seal-v1",
  *               info = "sim-attestation-key"): per machine, not per build.
@@ -58,6 +60,7 @@ typedef struct {
 
 typedef struct {
   int counter_fd; /* opened before the sandbox, kept open, flock'ed */
+  int counter_readonly;
   pthread_mutex_t counter_lock;
   uint8_t measurement[32];
   uint8_t attest_pk[crypto_sign_PUBLICKEYBYTES];
@@ -220,9 +223,10 @@ static int open_counter(const tkms_platform_cfg *cfg, int *out, char *err, size_
     set_err(err, en, "data directory path too long: %s", cfg->data_dir);
     return -1;
   }
-  int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  int ro = cfg->counter_readonly;
+  int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_CLOEXEC);
   int created = 0;
-  if (fd < 0 && errno == ENOENT && cfg->init) {
+  if (fd < 0 && errno == ENOENT && cfg->init && !ro) {
     fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     created = 1;
   } else if (fd < 0 && errno == ENOENT) {
@@ -236,8 +240,9 @@ static int open_counter(const tkms_platform_cfg *cfg, int *out, char *err, size_
     set_err(err, en, "cannot open %s: %s", path, strerror(errno));
     return -1;
   }
-  /* One core per data directory: two would race on the counter. */
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  /* One core per data directory: two would race on the counter. A read-only
+   * reader (a migration source) does not lock: the successor holds the lock. */
+  if (!ro && flock(fd, LOCK_EX | LOCK_NB) != 0) {
     close(fd);
     set_err(err, en, "%s is locked: another tkms-enclave uses this data directory", path);
     return -1;
@@ -304,13 +309,12 @@ static int sim_open(const tkms_platform_cfg *cfg, void **out, char *err, size_t 
     set_err(err, en, "data directory %s does not exist", cfg->data_dir);
     goto fail;
   }
-  const char *exe = cfg->exe_path != NULL ? cfg->exe_path : "/proc/self/exe";
-  if (tkms_platform_measure_file(exe, c->measurement) != 0) {
-    set_err(err, en, "cannot read the core binary %s to measure it: %s", exe, strerror(errno));
+  if (tkms_platform_measure_self(cfg->exe_path, c->measurement, NULL, 0, NULL, err, en) != 0) {
     goto fail;
   }
   if (load_root(cfg, root, err, en) != 0) goto fail;
   if (open_counter(cfg, &c->counter_fd, err, en) != 0) goto fail;
+  c->counter_readonly = cfg->counter_readonly;
   if (tkms_sim_derive_seal_key(root, c->measurement, c->sec->seal_key) != 0 ||
       tkms_hkdf_sha256((const uint8_t *)SEAL_SALT, strlen(SEAL_SALT), root, 32,
                        (const uint8_t *)ATTEST_INFO, strlen(ATTEST_INFO), seed, 32) != 0 ||
@@ -377,7 +381,7 @@ static int sim_counter_advance(void *vctx, unsigned idx, uint64_t new_value) {
   sim_ctx *c = vctx;
   uint64_t cur;
   int r = -1;
-  if (idx >= TKMS_COUNTERS) return -1;
+  if (idx >= TKMS_COUNTERS || c->counter_readonly) return -1;
   pthread_mutex_lock(&c->counter_lock);
   /* Monotonic: never backwards, never the same value twice. */
   if (counter_load(c->counter_fd, idx, &cur) == 0 && new_value > cur)

@@ -24,7 +24,7 @@
  * open() refuses unless cfg->allow_incomplete (tests; later the cluster code,
  * which obtains the master key from attested peers), and then seal_key and the
  * counters fail.
- * Measurement: SHA-256 of the core binary, as on sim. MRTD and the RTMRs in the
+ * Measurement: the core binary and its libraries, as on sim. MRTD and the RTMRs in the
  * quote measure the guest VM; the binary is part of it only if the guest image
  * measures it (e.g. IMA into an RTMR) — a deployment decision, not this file's.
  * Time: the host clock. Inside a TD the host cannot set the guest clock
@@ -110,9 +110,7 @@ static int tsm_open(const char *name, const char *provider, const tkms_platform_
     tsm_close(c);
     return -1;
   }
-  const char *exe = cfg->exe_path != NULL ? cfg->exe_path : "/proc/self/exe";
-  if (tkms_platform_measure_file(exe, c->measurement) != 0) {
-    set_err(err, en, "cannot read the core binary %s to measure it: %s", exe, strerror(errno));
+  if (tkms_platform_measure_self(cfg->exe_path, c->measurement, NULL, 0, NULL, err, en) != 0) {
     tsm_close(c);
     return -1;
   }

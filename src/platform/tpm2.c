@@ -15,7 +15,8 @@
  *
  * Policy PCRs: SHA-256 bank, PCRs 0 (firmware), 7 (secure boot state) and 23.
  * PCR 23 is resettable at locality 0 (PC Client profile); open() resets it and
- * extends it with the core measurement (SHA-256 of the core binary), so PCR 23
+ * extends it with the core measurement (tkms_platform_measure_self: the core binary
+ * and the shared objects loaded before the TCTI module is dlopen'ed), so PCR 23
  * = SHA-256(0^32 ‖ measurement) while this core runs. That ties the seal key to
  * the core build, as the sim platform's HKDF does; anyone who may talk to the
  * TPM can reset and extend PCR 23 too, so it is a binding, not a secret.
@@ -561,9 +562,7 @@ static int tpm2_open(const tkms_platform_cfg *cfg, void **outp, char *err, size_
     set_err(err, en, "data directory %s does not exist", cfg->data_dir);
     goto fail;
   }
-  const char *exe = cfg->exe_path != NULL ? cfg->exe_path : "/proc/self/exe";
-  if (tkms_platform_measure_file(exe, c->measurement) != 0) {
-    set_err(err, en, "cannot read the core binary %s to measure it: %s", exe, strerror(errno));
+  if (tkms_platform_measure_self(cfg->exe_path, c->measurement, NULL, 0, NULL, err, en) != 0) {
     goto fail;
   }
   char pub_path[PATH_MAX], priv_path[PATH_MAX];

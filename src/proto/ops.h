@@ -9,7 +9,8 @@
  *    (a human sentence without secrets) and nothing else.
  *
  * Mutations (INIT, KEY_CREATE, KEY_ROTATE, KEY_DESTROY, SESSION_OPEN,
- * SESSION_REVOKE) are two-phase, because "acknowledged means durable":
+ * SESSION_REVOKE, GOV_ANNOUNCE, GOV_CANCEL, MIGRATE_IMPORT) are two-phase, because "acknowledged
+ * means durable":
  *   1. host -> core: the op.  The core checks authorisation, computes the new
  *      state, seals it, advances the platform's *prepared* counter P durably,
  *      stamps the new manifest with that P (so every manifest ever issued has
@@ -45,9 +46,11 @@ enum {
   /* lifecycle (host only; never reachable from a client request) */
   TKMS_OP_STATUS = 0x01,       /* -> F_PLATFORM F_SIMULATED F_MEASUREMENT F_STATE
                                      F_COUNTER (committed) F_CORE_VERSION
-                                     [F_DEPLOY_SALT F_IDENTITY once the DMK is loaded] */
-  TKMS_OP_INIT = 0x02,         /* -> prepared tx with F_DMK and F_MANIFEST, plus
-                                     F_DEPLOY_SALT F_IDENTITY. Refused once ready. */
+                                     [F_DEPLOY_SALT F_IDENTITY once the DMK is loaded]
+                                     F_RT_SOURCE F_RT_TRUSTED [F_TIME] [F_RT_QUORUM]
+                                     [F_RT_NOTE] (the core's clock) */
+  TKMS_OP_INIT = 0x02,         /* [F_RT_CONFIG] -> prepared tx with F_DMK and F_MANIFEST,
+                                     plus F_DEPLOY_SALT F_IDENTITY. Refused once ready. */
   TKMS_OP_LOAD_DMK = 0x03,     /* F_DMK -> ok | TKMS_E_UNSEAL */
   TKMS_OP_LOAD_RECORDS = 0x04, /* F_REC* (any number per frame) -> ok */
   TKMS_OP_LOAD_END = 0x05,     /* F_MANIFEST -> ok | TKMS_E_ROLLBACK (m < K) |
@@ -92,6 +95,43 @@ enum {
                                      BLSSignatureChecker's check (crypto/avs.h);
                                      an invalid point -> TKMS_E_BAD_REQUEST */
 
+  /* trusted time (Roughtime; docs/trusted-time.md). The host only relays UDP. */
+  TKMS_OP_TIME_REQUEST = 0x40,  /* -> F_RT_ADDRESS F_RT_PACKET, one pair per configured
+                                      server in config order: fresh core-made nonces; a new
+                                      request replaces the outstanding round. No servers
+                                      configured -> TKMS_E_BAD_REQUEST */
+  TKMS_OP_TIME_RESPONSE = 0x41, /* F_RT_REPLY* (whatever came back) -> ok + F_RT_QUORUM F_TIME
+                                      F_RT_NOTE* | TKMS_E_TIME_NO_QUORUM (fewer than k
+                                      verified replies agree, or no round is open / it
+                                      expired; the round is closed either way) */
+  /* governance, announced upgrades, migration to a successor core (core/governance.h).
+   * ANNOUNCE and CANCEL carry M-of-N governor signatures instead of one owner's:
+   * F_MEASUREMENT F_REQUEST_ID F_DEADLINE F_DEPLOYMENT F_GOV_SIG* (each governor signs
+   * the EIP-712 AnnounceUpgrade / CancelUpgrade, proto/requests.c). Both are
+   * mutations (prepared tx + COMMIT) writing the governance record (type 5). */
+  TKMS_OP_GOV_ANNOUNCE = 0x48, /* -> prepared tx + F_GOV_ANNOUNCEMENT F_TIME |
+                                    TKMS_E_GOV_QUORUM | TKMS_E_NOT_GOVERNED |
+                                    TKMS_E_ALREADY_ANNOUNCED | TKMS_E_LIMIT */
+  TKMS_OP_GOV_CANCEL = 0x49,   /* -> prepared tx + F_MEASUREMENT F_TIME |
+                                    TKMS_E_NOT_ANNOUNCED | TKMS_E_GOV_QUORUM */
+  TKMS_OP_GOV_STATUS = 0x4a,   /* -> F_GOV_MODE F_GOVERNOR* F_GOV_THRESHOLD F_GOV_DELAY
+                                    F_GOV_ANNOUNCEMENT* F_TIME (the core's now) */
+  /* Migration (host only). B = the successor core (cannot unseal), A = the
+   * current core (kept binary, started with --migrate-source). */
+  TKMS_OP_MIGRATE_NONCE = 0x4b,  /* A: -> F_NONCE (fresh; one outstanding) */
+  TKMS_OP_MIGRATE_OFFER = 0x4c,  /* B: F_NONCE (A's) -> F_MIGRATE_PK F_EVIDENCE
+                                      F_MEASUREMENT; report data = SHA-512(
+                                      "tkms-migrate-v1" || nonce || pk) */
+  TKMS_OP_MIGRATE_EXPORT = 0x4d, /* A: F_MIGRATE_PK F_EVIDENCE (B's) -> F_MIGRATE_CT
+                                      F_EVIDENCE (A's) F_DEPLOY_SALT F_MEASUREMENT (B's)
+                                      F_GOV_MODE [F_GOV_ANNOUNCEMENT] |
+                                      TKMS_E_NOT_ANNOUNCED | TKMS_E_TIMELOCK |
+                                      TKMS_E_MIGRATION | TKMS_E_UNSUPPORTED */
+  TKMS_OP_MIGRATE_IMPORT = 0x4e, /* B: F_MIGRATE_CT F_EVIDENCE (A's) F_DEPLOY_SALT ->
+                                      prepared tx with F_DMK only (no manifest, no
+                                      counter) + F_MEASUREMENT (A's) F_IDENTITY; after
+                                      COMMIT the core is LOADING: LOAD_RECORDS and
+                                      LOAD_END follow as usual | TKMS_E_MIGRATION */
   /* key policy and its time-lock (core/key_policy.h, docs/policy.md) */
   TKMS_OP_POLICY_UPDATE = 0x50,      /* F_KEY_ID F_NEW_OWNER F_POLICY + auth (the owner in
                                           force; no session) -> prepared tx + F_KEY_ID
@@ -188,6 +228,29 @@ enum {
   TKMS_F_EVIDENCE = 0x59,     /* bytes: platform evidence */
   TKMS_F_REPORT_DATA = 0x5a,  /* 64 bytes */
 
+  /* trusted time */
+  TKMS_F_RT_PACKET = 0x60,  /* bytes: a Roughtime request packet to send as one datagram */
+  TKMS_F_RT_ADDRESS = 0x61, /* str "host:port" where to send it */
+  TKMS_F_RT_REPLY = 0x62,   /* bytes: u8 server index (config order) | the datagram received */
+  TKMS_F_RT_CONFIG = 0x63,  /* bytes (INIT, optional): Roughtime servers and quorum, see
+                                core/clock.h; absent = no Roughtime */
+  TKMS_F_RT_SOURCE = 0x64,  /* str (STATUS) "roughtime" | "host-sim" | "host-insecure" | "none" */
+  TKMS_F_RT_TRUSTED = 0x65, /* u32 0/1 (STATUS): the time comes from a Roughtime quorum */
+  TKMS_F_RT_QUORUM = 0x66,  /* 16 bytes: u64 time accepted | u32 servers agreeing | u32 radius
+                                (STATUS, TIME_RESPONSE) */
+  TKMS_F_RT_NOTE = 0x67,    /* str, repeated: one line per server / what the last round did */
+  /* governance (INIT carries F_GOVERNOR* F_GOV_THRESHOLD F_GOV_DELAY, all optional:
+   * none = a development deployment) */
+  TKMS_F_GOV_SIG = 0x68,          /* 65 bytes r|s|v, repeated: governor signatures */
+  TKMS_F_GOVERNOR = 0x69,         /* 20 bytes, repeated: a governor's address */
+  TKMS_F_GOV_THRESHOLD = 0x6a,    /* u32 M */
+  TKMS_F_GOV_DELAY = 0x6b,        /* u64 seconds: the upgrade time-lock */
+  TKMS_F_GOV_ANNOUNCEMENT = 0x6c, /* 48 bytes: measurement (32) || u64 accepted_at
+                                      || u64 effective_at, repeated */
+  TKMS_F_MIGRATE_PK = 0x6d,       /* 32 bytes: the successor's ephemeral X25519 key */
+  TKMS_F_MIGRATE_CT = 0x6e,       /* the DMK encrypted to F_MIGRATE_PK (104 bytes) */
+  TKMS_F_GOV_MODE = 0x6f,         /* u32 TKMS_GOV_MODE_* */
+
   /* key policy (core/policy.h) */
   TKMS_F_POLICY = 0x70,         /* bytes: canonical policy (empty = default policy in
                                     KEY_CREATE, unchanged in POLICY_UPDATE) */
@@ -199,12 +262,21 @@ enum {
   TKMS_F_CURSOR = 0x76,         /* u64: POLICY_DUE's position in the core's index */
 };
 
+/* F_GOV_MODE values. */
+enum {
+  TKMS_GOV_MODE_LEGACY = 0,      /* no governance record: made before governance existed;
+                                    treated as development */
+  TKMS_GOV_MODE_DEVELOPMENT = 1, /* no governors, delay 0 */
+  TKMS_GOV_MODE_PRODUCTION = 2,  /* M-of-N governors and a delay */
+};
+
 /* Record types (the u8 in record encodings). */
 enum {
-  TKMS_REC_KEY = 1,     /* id = key id (16), version = key version */
-  TKMS_REC_SESSION = 2, /* id = session id (16) */
-  TKMS_REC_NONCE = 3,   /* id = request id (32): replay protection */
-  /* 4 trusted time, 5 governance (see the ranges above) */
+  TKMS_REC_KEY = 1,           /* id = key id (16), version = key version */
+  TKMS_REC_SESSION = 2,       /* id = session id (16) */
+  TKMS_REC_NONCE = 3,         /* id = request id (32): replay protection */
+  TKMS_REC_TIME = 4,          /* id = 0x01: Roughtime config + time floor (core/clock.h) */
+  TKMS_REC_GOV = 5,           /* id = "g" (1 byte): the one governance record */
   TKMS_REC_POLICY_CHANGE = 6, /* id = key id (16): the key's pending policy change */
   TKMS_REC__MAX = 8,          /* record types are < this */
 };
@@ -239,6 +311,15 @@ enum {
   TKMS_E_INTERNAL = 21,         /* 500 internal */
   TKMS_E_WRONG_VERSION = 22,    /* 409 version_mismatch: signed for another key version */
   TKMS_E_EXISTS = 23,           /* 409 key_exists: the owner already has a live bn254 key */
+  TKMS_E_TIME_UNAVAILABLE = 24, /* 503 time_unavailable (retryable): no trusted time yet */
+  TKMS_E_TIME_NO_QUORUM = 25,   /* 503 time_no_quorum: a Roughtime round did not reach k */
+  /* governance, upgrades, migration */
+  TKMS_E_GOV_QUORUM = 28,        /* 403 governance_quorum: fewer than M governors signed */
+  TKMS_E_TIMELOCK = 29,          /* 403 timelock_pending: announced, not yet effective */
+  TKMS_E_NOT_ANNOUNCED = 30,     /* 403 upgrade_not_announced */
+  TKMS_E_NOT_GOVERNED = 31,      /* 409 no_governance: a development deployment */
+  TKMS_E_MIGRATION = 32,         /* 403 migration_refused: evidence or ciphertext wrong */
+  TKMS_E_ALREADY_ANNOUNCED = 33, /* 409 already_announced */
   /* key policy: 34-39 */
   TKMS_E_CHANGE_PENDING = 34,    /* 409 change_pending: a policy change is already pending */
   TKMS_E_NO_PENDING_CHANGE = 35, /* 404 no_pending_change */
@@ -260,6 +341,11 @@ enum {
 #define TKMS_SESSION_ID_BYTES 16u
 #define TKMS_REQUEST_ID_BYTES 32u
 #define TKMS_SALT_BYTES 32u
-#define TKMS_POLICY_DUE_MAX 32u /* key ids one POLICY_DUE answer lists at most */
+#define TKMS_GOV_MAX_GOVERNORS 8u               /* N */
+#define TKMS_GOV_MAX_ANNOUNCEMENTS 8u           /* live announcements */
+#define TKMS_GOV_MAX_DELAY (365u * 24u * 3600u) /* the upgrade time-lock: 1 year */
+#define TKMS_GOV_MAX_SIGS 16u                   /* F_GOV_SIG per request */
+#define TKMS_MIGRATE_CT_BYTES (32u + 32u + 40u) /* epk || AEAD(DMK) */
+#define TKMS_POLICY_DUE_MAX 32u                 /* key ids one POLICY_DUE answer lists at most */
 
 #endif

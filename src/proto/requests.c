@@ -25,6 +25,8 @@ static const tkms_eip712_field deletion_receipt[] = {{"keyId", "bytes16"},
                                                      {"version", "uint32"},
                                                      {"destroyedAt", "uint64"},
                                                      {"requestId", "bytes32"}};
+static const tkms_eip712_field upgrade[] = {
+    {"measurement", "bytes32"}, {"requestId", "bytes32"}, {"deadline", "uint64"}};
 
 static const tkms_eip712_field update_policy[] = {{"keyId", "bytes16"},
                                                   {"newOwner", "string"},
@@ -62,6 +64,14 @@ const tkms_eip712_request_type tkms_eip712_request_types[TKMS_RT__COUNT] = {
                                   "uint64 destroyedAt,bytes32 requestId)",
                                   "(returned by DELETE /v1/keys/{id})", deletion_receipt,
                                   N(deletion_receipt)},
+    [TKMS_RT_ANNOUNCE_UPGRADE] = {"AnnounceUpgrade",
+                                  "AnnounceUpgrade(bytes32 measurement,bytes32 requestId,"
+                                  "uint64 deadline)",
+                                  "POST /v1/governance/announce", upgrade, N(upgrade)},
+    [TKMS_RT_CANCEL_UPGRADE] = {"CancelUpgrade",
+                                "CancelUpgrade(bytes32 measurement,bytes32 requestId,"
+                                "uint64 deadline)",
+                                "POST /v1/governance/cancel", upgrade, N(upgrade)},
     [TKMS_RT_UPDATE_POLICY] = {"UpdatePolicy",
                                "UpdatePolicy(bytes16 keyId,string newOwner,bytes policy,"
                                "bytes32 requestId,uint64 deadline)",

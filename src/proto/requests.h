@@ -37,6 +37,8 @@ enum {
   TKMS_RT_OPEN_SESSION,
   TKMS_RT_REVOKE_SESSION,
   TKMS_RT_DELETION_RECEIPT, /* signed by the deployment identity, not by clients */
+  TKMS_RT_ANNOUNCE_UPGRADE, /* signed by M of the deployment's governors */
+  TKMS_RT_CANCEL_UPGRADE,   /* signed by M of the deployment's governors */
   TKMS_RT_UPDATE_POLICY,
   TKMS_RT_CANCEL_POLICY_CHANGE,
   TKMS_RT__COUNT

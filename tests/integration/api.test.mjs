@@ -40,6 +40,8 @@ const DOC_TYPES = {
   RevokeSession: 'RevokeSession(bytes16 sessionId,bytes32 requestId,uint64 deadline)',
   DeletionReceipt:
     'DeletionReceipt(bytes16 keyId,string owner,uint32 version,uint64 destroyedAt,bytes32 requestId)',
+  AnnounceUpgrade: 'AnnounceUpgrade(bytes32 measurement,bytes32 requestId,uint64 deadline)',
+  CancelUpgrade: 'CancelUpgrade(bytes32 measurement,bytes32 requestId,uint64 deadline)',
   UpdatePolicy: 'UpdatePolicy(bytes16 keyId,string newOwner,bytes policy,bytes32 requestId,uint64 deadline)',
   CancelPolicyChange: 'CancelPolicyChange(bytes16 keyId,bytes32 requestId,uint64 deadline)',
 };
@@ -50,6 +52,8 @@ const DOC_ROUTES = {
   'DELETE /v1/keys/{id}': 'DestroyKey',
   'POST /v1/sessions': 'OpenSession',
   'DELETE /v1/sessions/{id}': 'RevokeSession',
+  'POST /v1/governance/announce': 'AnnounceUpgrade',
+  'POST /v1/governance/cancel': 'CancelUpgrade',
   'POST /v1/keys/{id}/policy': 'UpdatePolicy',
   'DELETE /v1/keys/{id}/policy/pending': 'CancelPolicyChange',
 };

@@ -46,8 +46,11 @@ static void test_init_and_status(void **state) {
   assert_string_equal(s, "sim");
   assert_int_equal(h_u32(e, TKMS_F_SIMULATED), 1);
   h_fixed(e, TKMS_F_MEASUREMENT, m, 32);
-  file_sha256("/proc/self/exe", want);
+  /* the measurement covers this binary and its libraries: not the binary's hash alone */
+  assert_int_equal(tkms_platform_measure_self(NULL, want, NULL, 0, NULL, err, sizeof err), 0);
   assert_memory_equal(m, want, 32);
+  file_sha256("/proc/self/exe", want);
+  assert_memory_not_equal(m, want, 32);
   assert_int_equal(h_u32(e, TKMS_F_STATE), TKMS_STATE_UNINITIALISED);
   assert_int_equal(h_u64(e, TKMS_F_COUNTER), 0);
   assert_int_equal(tkms_frame_get_str(&e->rf, TKMS_F_CORE_VERSION, s, 32), 0);
@@ -87,7 +90,14 @@ static void test_init_and_status(void **state) {
   h_fixed(e, TKMS_F_IDENTITY, id, 20);
   assert_int_equal(tkms_frame_count(&e->rf, TKMS_F_DMK), 1);
   assert_int_equal(tkms_frame_count(&e->rf, TKMS_F_MANIFEST), 1);
-  assert_int_equal(tkms_frame_count(&e->rf, TKMS_F_PUT), 0);
+  /* the one record of a genesis: the governance record (none given: development) */
+  assert_int_equal(tkms_frame_count(&e->rf, TKMS_F_PUT), 1);
+  {
+    const uint8_t *put;
+    size_t put_len;
+    assert_int_equal(tkms_frame_get(&e->rf, TKMS_F_PUT, &put, &put_len), 0);
+    assert_int_equal(put[0], TKMS_REC_GOV);
+  }
   h_commit(e);
   h_read_deployment(e);
   assert_int_equal(h_u32(e, TKMS_F_STATE), TKMS_STATE_READY);
@@ -560,7 +570,8 @@ static void test_unseal_other_build(void **state) {
   assert_non_null(strstr(e->err, "different core build"));
   uint8_t m[32];
   char mhex[67];
-  file_sha256(other, m);
+  char merr[256];
+  assert_int_equal(tkms_platform_measure_self(other, m, NULL, 0, NULL, merr, sizeof merr), 0);
   h_hex(m, 32, mhex);
   assert_non_null(strstr(e->err, mhex));
   assert_int_equal(e->core->state, TKMS_STATE_UNINITIALISED);
