@@ -219,7 +219,8 @@ int tkms_key_destroy(tkms_op *op) {
   const tkms_rec *k = op->key;
   /* The receipt is signed at COMMIT (dispatch.c), after the destroy is durable. */
   tkms_tx *tx = op->tx;
-  snprintf(tx->receipt_owner, sizeof tx->receipt_owner, "%s", k->u.key.owner);
+  /* The owner in force (a due owner change counts, materialised or not). */
+  snprintf(tx->receipt_owner, sizeof tx->receipt_owner, "%s", op->owner.text);
   tx->receipt =
       (tkms_receipt){.owner = tx->receipt_owner, .version = k->version, .destroyed_at = op->now};
   memcpy(tx->receipt.key_id, k->id, TKMS_KEY_ID_BYTES);
@@ -233,7 +234,7 @@ int tkms_key_destroy(tkms_op *op) {
   if (pending != NULL && (st = tkms_tx_del(op, pending)) != TKMS_OK) return st;
   tkms_fw_bytes(op->resp, TKMS_F_KEY_ID, k->id, TKMS_KEY_ID_BYTES);
   tkms_fw_u32(op->resp, TKMS_F_VERSION, k->version);
-  tkms_fw_str(op->resp, TKMS_F_OWNER, k->u.key.owner);
+  tkms_fw_str(op->resp, TKMS_F_OWNER, op->owner.text);
   tkms_fw_u64(op->resp, TKMS_F_TIME, op->now);
   return TKMS_OK;
 }

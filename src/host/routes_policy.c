@@ -57,6 +57,18 @@ static json_t *policy_answer(const tkms_frame *f) {
                    "policy", pol, "pending", pending, "time", (json_int_t)now);
 }
 
+/* A 404 about a key that the host knows was destroyed becomes 410, as on the
+ * other key routes. */
+static void destroyed_is_gone(tkms_host *h, const uint8_t id[16], tkms_resp *resp) {
+  tkms_key_meta k;
+  if (resp->status == 404 && tkms_store_key_get(h->store, id, &k) == TKMS_STORE_OK &&
+      k.state == TKMS_KEY_STATE_DESTROYED) {
+    tkms_resp_clear(resp);
+    tkms_resp_error(resp, 410, "key_destroyed",
+                    "the key was destroyed; its public data and receipt remain readable");
+  }
+}
+
 /* The key's current sealed record from storage (resp set on failure). */
 static int current_blob(tkms_host *h, const uint8_t id[16], uint8_t **blob, size_t *blen,
                         tkms_resp *resp) {
@@ -70,21 +82,19 @@ static int current_blob(tkms_host *h, const uint8_t id[16], uint8_t **blob, size
   return -1;
 }
 
-/* The owner in force, for the host's metadata (listing by owner). */
+/* The owner in force, for the host's metadata (listing by owner). Always the
+ * owner the core reports as in force now: an applied change may have changed
+ * it, and so may a due change the core folded in while accepting a new
+ * pending one. */
 static int owner_meta(void *ctx, const tkms_frame *f, tkms_store_meta_change *m) {
   const uint8_t *want = ctx;
   uint64_t t;
-  uint32_t applied = 1;
   if (tkms_frame_get_fixed(f, TKMS_F_KEY_ID, m->key.id, 16) != 0 ||
       memcmp(m->key.id, want, 16) != 0 ||
       tkms_frame_get_str(f, TKMS_F_OWNER, m->key.owner, TKMS_MAX_PRINCIPAL) != 0 ||
       tkms_frame_get_u64(f, TKMS_F_TIME, &t) != 0)
     return -1;
-  /* POLICY_UPDATE says whether it applied; a pending change touches no metadata. */
-  if (tkms_frame_count(f, TKMS_F_APPLIED) > 0 &&
-      tkms_frame_get_u32(f, TKMS_F_APPLIED, &applied) != 0)
-    return -1;
-  m->kind = applied ? TKMS_META_KEY_OWNER : TKMS_META_NONE;
+  m->kind = TKMS_META_KEY_OWNER;
   m->key.updated_at = t;
   return 0;
 }
@@ -151,7 +161,10 @@ void tkms_route_key_policy_get(tkms_req *req, tkms_resp *resp) {
   uint8_t id[16];
   tkms_reply rep;
   if (tkms_path_id(req, id, sizeof id, "key id", resp) != 0) return;
-  if (policy_get(req->host, id, &rep, resp) != 0) return;
+  if (policy_get(req->host, id, &rep, resp) != 0) {
+    destroyed_is_gone(req->host, id, resp);
+    return;
+  }
   if (due(&rep.f)) {
     /* Fold it in now, then show the state after it. */
     tkms_reply_free(&rep);
@@ -189,7 +202,10 @@ void tkms_route_key_policy_update(tkms_req *req, tkms_resp *resp) {
     tkms_resp_clear(resp);
     uint8_t *blob;
     size_t blen;
-    if (current_blob(req->host, id, &blob, &blen, resp) != 0) break;
+    if (current_blob(req->host, id, &blob, &blen, resp) != 0) {
+      destroyed_is_gone(req->host, id, resp);
+      break;
+    }
     tkms_fw w;
     if (tkms_fw_init(&w, TKMS_OP_POLICY_UPDATE, 0, 0) != 0) {
       tkms_store_free(blob, blen);
@@ -249,7 +265,9 @@ void tkms_route_key_policy_cancel(tkms_req *req, tkms_resp *resp) {
   tkms_reply rep;
   if (tkms_envelope_parse(body, &w, 1, NULL, &e) != 0) {
     tkms_resp_json_error(resp, &e);
-  } else if (tkms_core_mutation(req->host, &w, no_meta, NULL, &rep, resp) == 0) {
+  } else if (tkms_core_mutation(req->host, &w, no_meta, NULL, &rep, resp) != 0) {
+    destroyed_is_gone(req->host, id, resp);
+  } else {
     uint64_t t = 0;
     tkms_frame_get_u64(&rep.f, TKMS_F_TIME, &t);
     tkms_reply_free(&rep);

@@ -34,6 +34,7 @@ typedef struct {
   const char *roughtime_config;
   int insecure_host_time;
   unsigned time_interval;
+  unsigned policy_sweep; /* seconds between sweeps of due policy changes; 0 = none */
   /* governance of a new deployment */
   int gov_given;
   unsigned n_governors;
@@ -61,6 +62,9 @@ static void usage(FILE *f) {
           "  --attestation-test-root 0x04...  sim only, for tests: also trust DCAP\n"
           "                        evidence signed by this test root (P-256 key); the\n"
           "                        core refuses to start with it on any other platform\n"
+          "  --policy-sweep N      seconds between folding due key policy changes into their\n"
+          "                        keys, 0..3600 (default 2; 0 = only when a key's policy is\n"
+          "                        read; docs/policy.md)\n"
           "Governance, fixed when a deployment is initialised (refused afterwards):\n"
           "  --governor 0xADDR     a governor (Ethereum address); repeat for N <= 8\n"
           "  --threshold M         governor signatures an announcement needs (1..N, default 1)\n"
@@ -91,6 +95,7 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
   o->roughtime_config = NULL;
   o->insecure_host_time = 0;
   o->time_interval = 0;
+  o->policy_sweep = TKMS_POLICY_SWEEP_MS / 1000;
   o->gov_given = 0;
   o->n_governors = 0;
   o->threshold = 0;
@@ -105,7 +110,8 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
     static const char *const names[] = {
         "--data-dir",        "--listen",    "--workers",          "--enclave",
         "--max-connections", "--platform",  "--roughtime-config", "--time-interval",
-        "--governor",        "--threshold", "--upgrade-delay",    "--attestation-test-root"};
+        "--governor",        "--threshold", "--upgrade-delay",    "--attestation-test-root",
+        "--policy-sweep"};
     const char *val = NULL;
     size_t k;
     for (k = 0; k < sizeof names / sizeof *names; k++) {
@@ -214,6 +220,12 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
           return -1;
         }
         o->test_root = val;
+        break;
+      case 12:
+        if (parse_uint(val, 0, 3600, &o->policy_sweep) != 0) {
+          fprintf(stderr, "tkms serve: --policy-sweep must be 0..3600 seconds\n");
+          return -1;
+        }
         break;
     }
   }
@@ -365,7 +377,7 @@ int tkms_serve_main(int argc, char **argv) {
   if (tkms_access_log_start() != 0) fprintf(stderr, "tkms: access log unbatched (no thread)\n");
   if (tkms_http_start(&hc, &http, &port) != 0) goto out;
   /* Due policy changes are folded into their keys (docs/policy.md). */
-  if (tkms_policy_sweep_start(&host, TKMS_POLICY_SWEEP_MS, &sweep) != 0)
+  if (o.policy_sweep > 0 && tkms_policy_sweep_start(&host, o.policy_sweep * 1000u, &sweep) != 0)
     fprintf(stderr, "tkms: no policy sweep thread: due policy changes are materialised on read\n");
 
   tkms_core_info info;

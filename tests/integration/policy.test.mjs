@@ -19,7 +19,9 @@ import { encodePolicy, decodePolicy } from './lib/policy.mjs';
 
 let s, c;
 before(async () => {
-  s = await start();
+  // No sweep here: these tests see due changes before the host materialises them
+  // (the sweep has its own test and server below).
+  s = await start({ extraArgs: ['--policy-sweep', '0'] });
   c = await new Client(s.url, { timeoutMs: 10000 }).init();
 });
 after(async () => {
@@ -411,20 +413,41 @@ test('a pending change survives a restart of the service and still applies', asy
 });
 
 test('the sweep materialises a due owner change without anyone reading the key', async () => {
-  const a = new EoaSigner();
-  const b = new EoaSigner();
-  const id = await newKey(a, { delay_s: 2 });
-  const u = await c.updatePolicy(a, id, { newOwner: b.principal });
-  expectStatus(u, 202);
-  // the sweep runs every 2 s: allow it a few rounds after effective_at
-  await until(u.json.pending.effective_at);
-  let listed = [];
-  for (let i = 0; i < 30 && listed.length === 0; i++) {
-    await sleep(250);
-    listed = (await c.raw('GET', `/v1/keys?owner=${b.principal}`)).json.keys;
+  const s3 = await start({ extraArgs: ['--policy-sweep', '1'] });
+  try {
+    const c3 = await new Client(s3.url, { timeoutMs: 10000 }).init();
+    const a = new EoaSigner();
+    const b = new EoaSigner();
+    const r = await c3.createKey(a, 'secp256k1', { policy: { delay_s: 2 } });
+    expectStatus(r, 201);
+    const id = r.json.key_id;
+    const u = await c3.updatePolicy(a, id, { newOwner: b.principal });
+    expectStatus(u, 202);
+    await until(u.json.pending.effective_at);
+    // the sweep runs every second: allow it a few rounds
+    let listed = [];
+    for (let i = 0; i < 40 && listed.length === 0; i++) {
+      await sleep(100);
+      listed = (await c3.raw('GET', `/v1/keys?owner=${b.principal}`)).json.keys;
+    }
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0].key_id, id);
+    assert.equal(listed[0].owner, b.principal);
+    assert.equal((await c3.raw('GET', `/v1/keys?owner=${a.principal}`)).json.keys.length, 0);
+    // materialised: nothing is pending any more, and cancel says so
+    expectError(await c3.cancelPolicyChange(b, id), 404, 'no_pending_change');
+  } finally {
+    await s3.stop();
   }
-  assert.equal(listed.length, 1);
-  assert.equal(listed[0].key_id, id);
-  assert.equal(listed[0].owner, b.principal);
-  assert.equal((await c.raw('GET', `/v1/keys?owner=${a.principal}`)).json.keys.length, 0);
+});
+
+test('a destroyed key: its pending change is gone, its policy routes answer 410', async () => {
+  const o = new EoaSigner();
+  const id = await newKey(o, { delay_s: 60 });
+  expectStatus(await c.updatePolicy(o, id, { newOwner: new EoaSigner().principal }), 202);
+  expectStatus(await c.send(await c.buildDestroy(o, id)), 200);
+  expectError(await c.getPolicy(id), 410, 'key_destroyed');
+  expectError(await c.updatePolicy(o, id, { policy: { delay_s: 90 } }), 410, 'key_destroyed');
+  expectError(await c.cancelPolicyChange(o, id), 410, 'key_destroyed');
+  expectError(await c.getPolicy('0x' + '00'.repeat(16)), 404, 'key_not_found');
 });

@@ -965,6 +965,77 @@ static void test_rotate_with_pending(void **state) {
   assert_int_equal(sign_with(e, &bb, id), TKMS_OK);
 }
 
+/* A new widening change while a due one is unmaterialised: the due one is
+ * folded into the key (and the answer names the owner in force), the new one
+ * pending behind it. */
+static void test_widen_over_due_change(void **state) {
+  h_env *e = *state;
+  h_signer a, bb;
+  h_signer_eoa(&a, 1);
+  h_signer_eoa(&bb, 2);
+  tkms_policy p0;
+  tkms_policy_default(&p0);
+  p0.delay_s = 5;
+  uint8_t b[TKMS_POLICY_ENC_MAX], id[16];
+  create_with_policy(e, &a, b, enc(&p0, b), id, TKMS_OK);
+  uint64_t t0 = h_now;
+  assert_int_equal(update(e, &a, id, bb.text, NULL, NULL), TKMS_OK);
+  h_now = t0 + 5;
+  tkms_policy p1 = p0;
+  p1.n_software = 1;
+  p1.software[0] = sw(3, 9, 0, 2);
+  tkms_fw w;
+  req_update(e, &w, id, "", &p1);
+  h_sign(e, &w, &bb, NULL);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+  assert_int_equal(h_u32(e, TKMS_F_APPLIED), 0);
+  char owner[TKMS_MAX_PRINCIPAL + 1];
+  assert_int_equal(tkms_frame_get_str(&e->rf, TKMS_F_OWNER, owner, TKMS_MAX_PRINCIPAL), 0);
+  assert_string_equal(owner, bb.text);
+  assert_int_equal(h_u64(e, TKMS_F_EFFECTIVE_AT), t0 + 10);
+  h_commit(e);
+  assert_string_equal(key_of(e, id)->u.key.owner, bb.text); /* folded in */
+  const tkms_rec *pc = tkms_key_pending(e->core, key_of(e, id));
+  assert_non_null(pc);
+  assert_string_equal(pc->u.pending.new_owner, bb.text);
+  policy_eq(tkms_rec_policy(pc), &p1);
+  assert_int_equal(sign_with(e, &bb, id), TKMS_OK);
+  assert_int_equal(h_restart(e), TKMS_OK);
+  assert_string_equal(tkms_key_owner_at(e->core, key_of(e, id), h_now), bb.text);
+  policy_eq(tkms_key_policy_at(e->core, key_of(e, id), h_now), &p0);
+  policy_eq(tkms_key_policy_at(e->core, key_of(e, id), t0 + 10), &p1);
+}
+
+/* A key destroyed by the owner a due (unmaterialised) change made: the receipt
+ * names that owner. */
+static void test_destroy_by_new_owner(void **state) {
+  h_env *e = *state;
+  h_signer a, bb;
+  h_signer_eoa(&a, 1);
+  h_signer_eoa(&bb, 2);
+  tkms_policy p0;
+  tkms_policy_default(&p0);
+  p0.delay_s = 5;
+  uint8_t b[TKMS_POLICY_ENC_MAX], id[16];
+  create_with_policy(e, &a, b, enc(&p0, b), id, TKMS_OK);
+  assert_int_equal(update(e, &a, id, bb.text, NULL, NULL), TKMS_OK);
+  h_now += 5;
+  tkms_fw w;
+  h_req_key(e, &w, TKMS_OP_KEY_DESTROY, id);
+  h_sign(e, &w, &a, NULL);
+  assert_int_equal(h_call(e, &w), TKMS_E_WRONG_SIGNER);
+  h_req_key(e, &w, TKMS_OP_KEY_DESTROY, id);
+  h_sign(e, &w, &bb, NULL);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+  char owner[TKMS_MAX_PRINCIPAL + 1];
+  assert_int_equal(tkms_frame_get_str(&e->rf, TKMS_F_OWNER, owner, TKMS_MAX_PRINCIPAL), 0);
+  assert_string_equal(owner, bb.text);
+  assert_string_equal(e->conn.pending->receipt_owner, bb.text);
+  h_commit(e);
+  assert_null(tkms_index_find(&e->core->index, TKMS_REC_KEY, id, 16));
+  assert_null(tkms_index_find(&e->core->index, TKMS_REC_POLICY_CHANGE, id, 16));
+}
+
 /* POLICY_DUE lists exactly the keys whose pending change is due. */
 static void test_due_listing(void **state) {
   h_env *e = *state;
@@ -1121,6 +1192,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_owner_change, setup, teardown),
       cmocka_unit_test_setup_teardown(test_rotate_with_pending, setup, teardown),
       cmocka_unit_test_setup_teardown(test_due_listing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_widen_over_due_change, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_destroy_by_new_owner, setup, teardown),
       cmocka_unit_test_setup_teardown(test_replay_and_session, setup, teardown),
       cmocka_unit_test_setup_teardown(test_limits_at_sign, setup, teardown),
   };
