@@ -365,6 +365,7 @@ int tkms_gov_status(tkms_op *op) {
   tkms_fw_u32(op->resp, TKMS_F_GOV_THRESHOLD, g.threshold);
   tkms_fw_u64(op->resp, TKMS_F_GOV_DELAY, g.delay);
   for (unsigned i = 0; i < g.n_ann; i++) put_ann(op->resp, &g.ann[i]);
+  if (g.has_holder) tkms_fw_bytes(op->resp, TKMS_F_MEASUREMENT, g.holder, 32);
   tkms_fw_u64(op->resp, TKMS_F_TIME, op->now);
   return TKMS_OK;
 }

@@ -117,7 +117,9 @@ enum {
   TKMS_OP_GOV_CANCEL = 0x49,   /* -> prepared tx + F_MEASUREMENT F_TIME |
                                     TKMS_E_NOT_ANNOUNCED | TKMS_E_GOV_QUORUM */
   TKMS_OP_GOV_STATUS = 0x4a,   /* -> F_GOV_MODE F_GOVERNOR* F_GOV_THRESHOLD F_GOV_DELAY
-                                    F_GOV_ANNOUNCEMENT* F_TIME (the core's now) */
+                                    F_GOV_ANNOUNCEMENT* [F_MEASUREMENT: the holder, the
+                                    core that holds the deployment; absent if none is
+                                    recorded] F_TIME (the core's now) */
   /* Migration (host only). B = the successor core (cannot unseal), A = the
    * current core (kept binary, started with --migrate-source). */
   TKMS_OP_MIGRATE_NONCE = 0x4b,  /* A: -> F_NONCE (fresh; one outstanding). NONCE and

@@ -68,6 +68,7 @@ test('production deployment: announce with M-of-N governors, time-lock, migratio
   assert.equal(g0.json.threshold, 2);
   assert.equal(g0.json.upgrade_delay, DELAY);
   assert.deepEqual(g0.json.announcements, []);
+  assert.equal(g0.json.holder, measA, 'the initialising core holds the deployment');
   const key = await newKeyAndSign(c, owner);
   const identity = c.health.deployment.identity_address;
   await srv.stop();
@@ -161,6 +162,7 @@ test('production deployment: announce with M-of-N governors, time-lock, migratio
   assert.equal(c.health.deployment.identity_address, identity, 'same deployment identity');
   assert.equal(c.health.deployment_mode, 'production');
   await signsAs(c, owner, key);
+  assert.equal((await c.raw('GET', '/v1/governance')).json.holder, measB, 'B recorded itself as the holder');
   // Governance came along: a new announcement still needs two governors.
   expectError(await announce(c, [govs[2]], rand(32)), 403, 'governance_quorum');
   await srv.stop();
@@ -229,6 +231,19 @@ test('development deployment: a rebuilt core migrates by itself and says so', as
   assert.doesNotMatch(srv.stderr, /migrated from/);
   c = await new Client(srv.url).init();
   await signsAs(c, owner, key);
+  assert.equal((await c.raw('GET', '/v1/governance')).json.holder, measB);
+  // Back to A (e.g. `make run` on an older checkout): a migration from B, no
+  // announcement needed; A holds the deployment again.
+  await srv.stop();
+  srv = await start({ dataDir, enclave: ENCLAVE_BIN });
+  assert.ok(
+    srv.stderr.includes(`migrated from ${measB} to ${measA} (development deployment: no announcement needed)`),
+    srv.stderr,
+  );
+  c = await new Client(srv.url).init();
+  assert.equal(c.health.measurement, measA);
+  await signsAs(c, owner, key);
+  assert.equal((await c.raw('GET', '/v1/governance')).json.holder, measA);
 });
 
 test('serve refuses bad governance options', async () => {
