@@ -60,6 +60,9 @@ typedef struct tkms_core {
   /* migration (governance.c), under the mutation lock */
   uint8_t mig_nonce[32]; /* current core: the nonce the successor's evidence binds */
   int has_mig_nonce;
+  int imported;    /* successor: MIGRATE_IMPORT committed in this process */
+  int must_finish; /* successor: loaded, but not yet recorded as the holder
+                      (MIGRATE_FINISH); client ops are refused until then */
   uint8_t *mig_sk; /* successor: ephemeral X25519 secret (sodium_malloc) or NULL */
   uint8_t mig_pk[32];
 

@@ -59,6 +59,7 @@ static const tkms_ecall ecalls[] = {
   {TKMS_OP_MIGRATE_OFFER,    LC | EXCL,           -1,                     0,                  NULL,                     tkms_migrate_offer},
   {TKMS_OP_MIGRATE_EXPORT,   LC|RDY|EXCL|TIME,    -1,                     0,                  NULL,                     tkms_migrate_export},
   {TKMS_OP_MIGRATE_IMPORT,   LC | EXCL,           -1,                     0,                  NULL,                     tkms_migrate_import},
+  {TKMS_OP_MIGRATE_FINISH,   LC | RDY | MUT,      -1,                     0,                  NULL,                     tkms_migrate_finish},
   /* key policy: changed by the owner in force only (scope 0: no session may);
      read and materialised without a signature (policy_ops.c says why) */
   {TKMS_OP_POLICY_UPDATE,    RDY | AUTH | MUT,    TKMS_RT_UPDATE_POLICY,  0,                  tkms_policy_update_parse, tkms_policy_update},
@@ -135,6 +136,17 @@ static int run_locked(tkms_op *op, const tkms_ecall *ec) {
                         "the core stopped after a counter failure; restart it");
   if ((ec->flags & TKMS_EC_READY) && c->state != TKMS_STATE_READY)
     return tkms_op_fail(op, TKMS_E_NOT_READY, "the core has not loaded its state yet");
+  /* Client ops: everything but the host's lifecycle and time relay. */
+  int client = !(ec->flags & TKMS_EC_LIFECYCLE) && ec->op != TKMS_OP_TIME_REQUEST &&
+               ec->op != TKMS_OP_TIME_RESPONSE;
+  if (client && c->migrate_source)
+    return tkms_op_fail(op, TKMS_E_NOT_READY,
+                        "this core was started with --migrate-source: it only hands the "
+                        "deployment to a successor and serves no requests");
+  if (client && c->must_finish)
+    return tkms_op_fail(op, TKMS_E_NOT_READY,
+                        "this core has just taken the deployment over and records itself as "
+                        "its holder first (MIGRATE_FINISH); retry");
   int mut = (ec->flags & TKMS_EC_MUTATES) != 0, nonce = mut && (ec->flags & TKMS_EC_AUTH);
   if ((ec->flags & TKMS_EC_AUTH) && (st = tkms_authz_envelope(op)) != TKMS_OK) return st;
   /* Replay before the subject lookup: a replayed destroy of a key that is gone

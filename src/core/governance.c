@@ -41,7 +41,7 @@ void tkms_gov_from_rec(const tkms_rec *r, tkms_gov *g) {
 int tkms_gov_valid(const tkms_gov *g) {
   static const uint8_t zero[20];
   if (g->n_governors > TKMS_GOV_MAX_GOVERNORS || g->n_ann > TKMS_GOV_MAX_ANNOUNCEMENTS ||
-      g->delay > TKMS_GOV_MAX_DELAY)
+      g->delay > TKMS_GOV_MAX_DELAY || g->has_holder > 1)
     return -1;
   if (g->n_governors == 0) return (g->threshold == 0 && g->delay == 0 && g->n_ann == 0) ? 0 : -1;
   if (g->threshold < 1 || g->threshold > g->n_governors) return -1;
@@ -168,6 +168,9 @@ int tkms_gov_init(tkms_op *op) {
                         TKMS_GOV_MAX_DELAY);
   g.threshold = (uint8_t)m;
   g.delay = delay;
+  /* The initialising core holds the deployment. */
+  g.has_holder = 1;
+  memcpy(g.holder, op->core->measurement, 32);
   if (tkms_gov_valid(&g) != 0)
     return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "governors must be distinct non-zero addresses");
   return put_gov(op, &g, 1);
@@ -362,6 +365,7 @@ int tkms_gov_status(tkms_op *op) {
   tkms_fw_u32(op->resp, TKMS_F_GOV_THRESHOLD, g.threshold);
   tkms_fw_u64(op->resp, TKMS_F_GOV_DELAY, g.delay);
   for (unsigned i = 0; i < g.n_ann; i++) put_ann(op->resp, &g.ann[i]);
+  if (g.has_holder) tkms_fw_bytes(op->resp, TKMS_F_MEASUREMENT, g.holder, 32);
   tkms_fw_u64(op->resp, TKMS_F_TIME, op->now);
   return TKMS_OK;
 }
@@ -437,8 +441,20 @@ static int mig_key(const uint8_t shared[32], const uint8_t epk[32], const uint8_
   return tkms_hkdf_sha256((const uint8_t *)MIG_LABEL, l, shared, 32, info, sizeof info, key, 32);
 }
 
+/* A normally serving core never hands its deployment over: only one started
+ * with --migrate-source (which serves nothing) does. */
+static int source_only(tkms_op *op) {
+  if (!op->core->migrate_source)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST,
+                        "this core serves the deployment: only a core started with "
+                        "--migrate-source hands it to a successor");
+  return TKMS_OK;
+}
+
 int tkms_migrate_nonce(tkms_op *op) {
   tkms_core *c = op->core;
+  int st = source_only(op);
+  if (st != TKMS_OK) return st;
   randombytes_buf(c->mig_nonce, sizeof c->mig_nonce);
   c->has_mig_nonce = 1;
   tkms_fw_bytes(op->resp, TKMS_F_NONCE, c->mig_nonce, sizeof c->mig_nonce);
@@ -480,6 +496,7 @@ int tkms_migrate_export(tkms_op *op) {
   const uint8_t *ev;
   size_t ev_len;
   int st;
+  if ((st = source_only(op)) != TKMS_OK) return st;
   if ((st = sim_only(op)) != TKMS_OK) return st;
   if (!c->has_mig_nonce)
     return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "MIGRATE_NONCE first: no nonce outstanding");
@@ -632,5 +649,54 @@ int tkms_migrate_import(tkms_op *op) {
   tkms_hex_encode(ma, 32, ha);
   tkms_hex_encode(c->measurement, 32, hb);
   tkms_log("migration: received the deployment master key from core %s; this core is %s", ha, hb);
+  return TKMS_OK;
+}
+
+/* ---- the holder ------------------------------------------------------------------ */
+
+int tkms_gov_check_holder(tkms_op *op) {
+  tkms_core *c = op->core;
+  tkms_gov g;
+  c->must_finish = 0;
+  if (tkms_gov_get(c, &g) == TKMS_GOV_MODE_LEGACY) return TKMS_OK; /* nothing to record */
+  int mine = g.has_holder && memcmp(g.holder, c->measurement, 32) == 0;
+  if (mine || c->migrate_source) return TKMS_OK;
+  if (c->imported) {
+    c->must_finish = 1; /* MIGRATE_FINISH records this core before it serves */
+    return TKMS_OK;
+  }
+  if (!g.has_holder) return TKMS_OK; /* a record written before the holder existed */
+  char hh[67], hm[67];
+  tkms_hex_encode(g.holder, 32, hh);
+  tkms_hex_encode(c->measurement, 32, hm);
+  if (g.n_governors == 0)
+    return tkms_op_fail(op, TKMS_E_NOT_ANNOUNCED,
+                        "the deployment is held by the core %s, not by this core %s (its "
+                        "sealed key is an old copy). Going back to another build is a "
+                        "migration: start this core on the current sealed state and it takes "
+                        "the deployment over from the holder (development deployment: no "
+                        "announcement needed)",
+                        hh, hm);
+  return tkms_op_fail(op, TKMS_E_NOT_ANNOUNCED,
+                      "the deployment is held by the core %s, not by this core %s (its sealed "
+                      "key is an old copy). Going back to another build needs an announced "
+                      "upgrade: announce %s through the running core (%u of the %u "
+                      "governors), wait %llu s, then start this core on the current sealed "
+                      "state",
+                      hh, hm, hm, g.threshold, g.n_governors, (unsigned long long)g.delay);
+}
+
+int tkms_migrate_finish(tkms_op *op) {
+  tkms_core *c = op->core;
+  if (!c->must_finish)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST,
+                        "nothing to finish: this core did not just take the deployment over");
+  tkms_gov g;
+  tkms_gov_get(c, &g);
+  g.has_holder = 1;
+  memcpy(g.holder, c->measurement, 32);
+  int st = put_gov(op, &g, gov_rec(c)->version + 1);
+  if (st != TKMS_OK) return st;
+  tkms_fw_bytes(op->resp, TKMS_F_MEASUREMENT, c->measurement, 32);
   return TKMS_OK;
 }

@@ -3,11 +3,23 @@
  *
  * The governance record (type TKMS_REC_GOV, id "g", sealed like every record):
  *   1 | u8 n | governor[20] * n | u8 threshold | u64 delay | u8 k
- *     | (measurement[32] | u64 accepted_at | u64 effective_at) * k
- * written by INIT (n = 0: a development deployment) and changed only by
- * GOV_ANNOUNCE / GOV_CANCEL, each authorised by signatures of at least
- * `threshold` distinct governors. A deployment without the record was made
- * before governance existed and counts as a development deployment.
+ *     | (measurement[32] | u64 accepted_at | u64 effective_at) * k | [holder[32]]
+ * written by INIT (n = 0: a development deployment; holder = the initialising
+ * core) and changed only by GOV_ANNOUNCE / GOV_CANCEL, each authorised by
+ * signatures of at least `threshold` distinct governors, and by MIGRATE_FINISH
+ * (the successor records itself as the holder). A deployment without the record
+ * was made before governance existed and counts as a development deployment;
+ * a record without `holder` (written before it existed) means "no holder
+ * recorded".
+ *
+ * The holder: the measurement of the core that holds the deployment. LOAD_END
+ * refuses a core that is not the holder (status NOT_ANNOUNCED) unless it was
+ * started with --migrate-source (it only exports, and serves nothing) or it
+ * imported the DMK in this process (MIGRATE_IMPORT); such a successor refuses
+ * every client op until MIGRATE_FINISH has committed, which moves the counters.
+ * So an older core that still has its old sealed DMK can load neither the
+ * newest manifest (another holder) nor an older one (rollback): going back to
+ * it is a migration like any other (announced, in production).
  *
  * Migration: the current core A hands the DMK to a successor core B only if
  * the deployment is a development one, or an announcement for exactly B's
@@ -34,7 +46,7 @@
 #define TKMS_GOV_REC_ID "g"
 #define TKMS_GOV_REC_ID_LEN 1u
 #define TKMS_GOVREC_MAX \
-  (1u + 1u + 20u * TKMS_GOV_MAX_GOVERNORS + 1u + 8u + 1u + 48u * TKMS_GOV_MAX_ANNOUNCEMENTS)
+  (1u + 1u + 20u * TKMS_GOV_MAX_GOVERNORS + 1u + 8u + 1u + 48u * TKMS_GOV_MAX_ANNOUNCEMENTS + 32u)
 
 typedef struct {
   uint8_t measurement[32];
@@ -49,6 +61,8 @@ typedef struct {
   uint64_t delay;
   uint8_t governors[TKMS_GOV_MAX_GOVERNORS][20];
   tkms_gov_announcement ann[TKMS_GOV_MAX_ANNOUNCEMENTS];
+  uint8_t has_holder; /* 0: a record written before the holder existed */
+  uint8_t holder[32]; /* the measurement of the core that holds the deployment */
 } tkms_gov;
 
 /* The governance record kept in the index record's trailing space (index.h). */
@@ -91,4 +105,10 @@ int tkms_migrate_nonce(tkms_op *op);
 int tkms_migrate_offer(tkms_op *op);
 int tkms_migrate_export(tkms_op *op);
 int tkms_migrate_import(tkms_op *op);
+int tkms_migrate_finish(tkms_op *op);
+
+/* LOAD_END (lifecycle.c): may this core serve the loaded deployment? Returns
+ * TKMS_OK (and sets c->must_finish when it has to record itself as the holder
+ * first) or TKMS_E_NOT_ANNOUNCED with the reason. */
+int tkms_gov_check_holder(tkms_op *op);
 #endif

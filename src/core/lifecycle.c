@@ -104,6 +104,8 @@ static void reset(tkms_core *c) {
   tkms_sethash_init(&c->set);
   c->n_records = 0;
   c->state = TKMS_STATE_UNINITIALISED;
+  c->imported = 0;
+  c->must_finish = 0;
   pthread_rwlock_unlock(&c->lock);
 }
 
@@ -244,6 +246,9 @@ int tkms_lc_load_end(tkms_op *op) {
                  c->n_records, m.n_records);
     return fail_reset(op);
   }
+  /* Only the holder serves (governance.h): an older core with an old copy of
+   * its sealed key is refused here, before anything moves. */
+  if (tkms_gov_check_holder(op) != TKMS_OK) return fail_reset(op);
   /* Durable before READY: from now on a manifest older than this one is refused. */
   /* A migration source reads the counters but never moves them: the successor
    * core that owns them from now on does. */

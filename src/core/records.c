@@ -187,6 +187,7 @@ size_t tkms_rec_plain_encode(const tkms_rec *r, const uint8_t *secret, uint8_t *
         put_u64(&b, g.ann[i].accepted_at);
         put_u64(&b, g.ann[i].effective_at);
       }
+      if (g.has_holder) put(&b, g.holder, 32);
       break;
     }
     default:
@@ -365,6 +366,10 @@ int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32
         if (m != NULL) memcpy(g.ann[i].measurement, m, 32);
         g.ann[i].accepted_at = get_u64(&b);
         g.ann[i].effective_at = get_u64(&b);
+      }
+      if (!b.err && b.left == 32) { /* absent in records written before it existed */
+        memcpy(g.holder, take(&b, 32), 32);
+        g.has_holder = 1;
       }
       if (b.err || tkms_gov_valid(&g) != 0)
         b.err = 1;

@@ -31,6 +31,11 @@
  *   time     1 | Roughtime config | u64 floor      (core/clock.h)
  *   gov      1 | u8 n | governor[20] * n | u8 threshold | u64 delay | u8 k
  *              | (measurement[32] | u64 accepted_at | u64 effective_at) * k
+ *              | [holder[32]]
+ *              holder = the measurement of the core holding the deployment.
+ *              A record without it (written before it existed, same format 1)
+ *              decodes as "no holder recorded" and is accepted; cores built
+ *              before it existed refuse a record with it (trailing bytes).
  *              (core/governance.h)
  * Decoders check every length against the buffer and every value against its
  * domain, and never trust the host: these bytes come from opened (authenticated)

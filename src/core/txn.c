@@ -204,6 +204,7 @@ int tkms_tx_commit(tkms_core *c, tkms_tx *tx, char *msg, size_t msg_len) {
     c->dep = tx->init_dep;
     tx->init_sec = NULL;
     c->state = TKMS_STATE_LOADING;
+    c->imported = 1; /* LOAD_END lets it load; MIGRATE_FINISH makes it the holder */
     pthread_rwlock_unlock(&c->lock);
     tkms_tx_free(tx);
     return TKMS_OK;
@@ -234,6 +235,7 @@ int tkms_tx_commit(tkms_core *c, tkms_tx *tx, char *msg, size_t msg_len) {
   }
   c->set = tx->set;
   c->n_records = tx->n_records;
+  if (tx->op == TKMS_OP_MIGRATE_FINISH) c->must_finish = 0; /* the holder now: it serves */
   if (tx->init_sec != NULL) {
     c->sec = tx->init_sec;
     c->dep = tx->init_dep;

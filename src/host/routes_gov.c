@@ -50,17 +50,22 @@ void tkms_route_governance(tkms_req *req, tkms_resp *resp) {
   uint8_t tag;
   const uint8_t *v;
   size_t len;
+  json_t *holder = json_null();
   while (tkms_field_next(&it, &tag, &v, &len) == 1) {
+    if (tag == TKMS_F_MEASUREMENT && len == 32) {
+      json_decref(holder);
+      holder = tkms_json_hexstr(v, 32);
+    }
     if (tag == TKMS_F_GOVERNOR && len == 20) json_array_append_new(govs, tkms_json_hexstr(v, 20));
     if (tag == TKMS_F_GOV_ANNOUNCEMENT && len == 48) json_array_append_new(anns, ann_json(v, now));
   }
   tkms_core_info info;
   tkms_core_info_get(req->host->core, &info);
   tkms_reply_free(&rep);
-  json_t *o = json_pack("{s:s, s:o, s:I, s:I, s:o, s:I, s:o}", "mode", mode_name(mode), "governors",
-                        govs, "threshold", (json_int_t)m, "upgrade_delay", (json_int_t)delay,
-                        "announcements", anns, "now", (json_int_t)now, "measurement",
-                        tkms_json_hexstr(info.measurement, 32));
+  json_t *o = json_pack("{s:s, s:o, s:I, s:I, s:o, s:I, s:o, s:o}", "mode", mode_name(mode),
+                        "governors", govs, "threshold", (json_int_t)m, "upgrade_delay",
+                        (json_int_t)delay, "announcements", anns, "now", (json_int_t)now,
+                        "measurement", tkms_json_hexstr(info.measurement, 32), "holder", holder);
   tkms_resp_json(resp, 200, o);
 }
 

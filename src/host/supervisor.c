@@ -371,11 +371,45 @@ static int load_rest(tkms_core *c, tkms_chan *ch) {
 
 static int migrate(tkms_core *c, tkms_chan *ch);
 
+/* After a migration: the successor records itself as the deployment's holder
+ * (a counter-moving mutation) before it serves anything. */
+static int migrate_finish(tkms_core *c, tkms_chan *ch) {
+  tkms_fw w;
+  tkms_reply rep;
+  tkms_resp resp = {0};
+  if (tkms_fw_init(&w, TKMS_OP_MIGRATE_FINISH, 0, 0) != 0) return START_RETRY;
+  if (tkms_fw_finish(&w) != 0) {
+    tkms_fw_free(&w);
+    return START_RETRY;
+  }
+  int r = tkms_mutate(ch, c->store, &w, NULL, NULL, &rep, &resp);
+  tkms_fw_free(&w);
+  int rc = START_OK;
+  if (r == TKMS_MUT_REFUSED) {
+    char msg[512];
+    tkms_reply_errmsg(&rep, msg, sizeof msg);
+    fprintf(stderr, "tkms: MIGRATE_FINISH refused by the core (status %u): %s\n", rep.f.status,
+            msg[0] ? msg : "(no reason given)");
+    rc = START_REFUSED;
+  } else if (r != TKMS_MUT_OK) {
+    fprintf(stderr, "tkms: MIGRATE_FINISH failed: %s\n", resp.body ? resp.body : "?");
+    rc = START_REFUSED;
+  }
+  tkms_reply_free(&rep);
+  tkms_resp_clear(&resp);
+  return rc;
+}
+
 static int do_load(tkms_core *c, tkms_chan *ch) {
-  int rc = load_dmk(c, ch, !c->migrate_source);
-  if (rc == -TKMS_E_UNSEAL) rc = migrate(c, ch);
+  int rc = load_dmk(c, ch, !c->migrate_source), migrated = 0;
+  if (rc == -TKMS_E_UNSEAL) {
+    rc = migrate(c, ch);
+    migrated = rc == START_OK;
+  }
   if (rc != START_OK) return rc;
-  return load_rest(c, ch);
+  rc = load_rest(c, ch);
+  if (rc == START_OK && migrated) rc = migrate_finish(c, ch);
+  return rc;
 }
 
 static int do_init(tkms_core *c, tkms_chan *ch) {

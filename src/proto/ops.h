@@ -9,8 +9,8 @@
  *    (a human sentence without secrets) and nothing else.
  *
  * Mutations (INIT, KEY_CREATE, KEY_ROTATE, KEY_DESTROY, SESSION_OPEN,
- * SESSION_REVOKE, GOV_ANNOUNCE, GOV_CANCEL, MIGRATE_IMPORT) are two-phase, because "acknowledged
- * means durable":
+ * SESSION_REVOKE, GOV_ANNOUNCE, GOV_CANCEL, MIGRATE_IMPORT, MIGRATE_FINISH) are two-phase, because
+ * "acknowledged means durable":
  *   1. host -> core: the op.  The core checks authorisation, computes the new
  *      state, seals it, advances the platform's *prepared* counter P durably,
  *      stamps the new manifest with that P (so every manifest ever issued has
@@ -54,7 +54,9 @@ enum {
   TKMS_OP_LOAD_DMK = 0x03,     /* F_DMK -> ok | TKMS_E_UNSEAL */
   TKMS_OP_LOAD_RECORDS = 0x04, /* F_REC* (any number per frame) -> ok */
   TKMS_OP_LOAD_END = 0x05,     /* F_MANIFEST -> ok | TKMS_E_ROLLBACK (m < K) |
-                                     TKMS_E_TAMPERED (m > P, or records do not match);
+                                     TKMS_E_TAMPERED (m > P, or records do not match) |
+                                     TKMS_E_NOT_ANNOUNCED (the governance record names
+                                     another core as the deployment's holder);
                                      core is ready afterwards */
   TKMS_OP_COMMIT = 0x06,       /* F_TXID -> ok (K advanced) | TKMS_E_INTERNAL (fail-stop) */
   TKMS_OP_ABORT = 0x07,        /* F_TXID -> ok */
@@ -115,10 +117,15 @@ enum {
   TKMS_OP_GOV_CANCEL = 0x49,   /* -> prepared tx + F_MEASUREMENT F_TIME |
                                     TKMS_E_NOT_ANNOUNCED | TKMS_E_GOV_QUORUM */
   TKMS_OP_GOV_STATUS = 0x4a,   /* -> F_GOV_MODE F_GOVERNOR* F_GOV_THRESHOLD F_GOV_DELAY
-                                    F_GOV_ANNOUNCEMENT* F_TIME (the core's now) */
+                                    F_GOV_ANNOUNCEMENT* [F_MEASUREMENT: the holder, the
+                                    core that holds the deployment; absent if none is
+                                    recorded] F_TIME (the core's now) */
   /* Migration (host only). B = the successor core (cannot unseal), A = the
    * current core (kept binary, started with --migrate-source). */
-  TKMS_OP_MIGRATE_NONCE = 0x4b,  /* A: -> F_NONCE (fresh; one outstanding) */
+  TKMS_OP_MIGRATE_NONCE = 0x4b,  /* A: -> F_NONCE (fresh; one outstanding). NONCE and
+                                      EXPORT: BAD_REQUEST unless A was started with
+                                      --migrate-source (such a core refuses every client
+                                      op with NOT_READY) */
   TKMS_OP_MIGRATE_OFFER = 0x4c,  /* B: F_NONCE (A's) -> F_MIGRATE_PK F_EVIDENCE
                                       F_MEASUREMENT; report data = SHA-512(
                                       "tkms-migrate-v1" || nonce || pk) */
@@ -132,6 +139,11 @@ enum {
                                       counter) + F_MEASUREMENT (A's) F_IDENTITY; after
                                       COMMIT the core is LOADING: LOAD_RECORDS and
                                       LOAD_END follow as usual | TKMS_E_MIGRATION */
+  TKMS_OP_MIGRATE_FINISH = 0x4f, /* B, right after its LOAD_END: -> prepared tx (the
+                                      governance record with holder = B; the counters
+                                      move at COMMIT) + F_MEASUREMENT (B's). Until it
+                                      commits B refuses every client op (NOT_READY).
+                                      BAD_REQUEST on a core that did not import */
   /* key policy and its time-lock (core/key_policy.h, docs/policy.md) */
   TKMS_OP_POLICY_UPDATE = 0x50,      /* F_KEY_ID F_NEW_OWNER F_POLICY + auth (the owner in
                                           force; no session) -> prepared tx + F_KEY_ID

@@ -5,7 +5,8 @@
 // key makes before and after a migration is checked with ethers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { start, startExpectFailure, makeTmpDir, ENCLAVE_BIN, TKMS_BIN } from './lib/server.mjs';
@@ -15,6 +16,17 @@ import { ENCLAVE_B, requireEnclaveB, announce, cancel } from './lib/governance.m
 
 const DELAY = 8; // the production deployment's upgrade delay, seconds
 const MEAS_RE = /the core (0x[0-9a-f]{64}) cannot unseal/;
+
+/** Runs SQL on the data directory's SQLite store (the server is stopped). */
+function storeSql(dataDir, sql) {
+  const db = fs.readdirSync(dataDir).find((f) => f.endsWith('.db'));
+  assert.ok(db, `no *.db store in ${dataDir}`);
+  try {
+    return execFileSync('sqlite3', [path.join(dataDir, db), sql], { encoding: 'utf8' }).trim();
+  } catch (e) {
+    assert.fail(`this test edits the store with the sqlite3 CLI (apt-get install sqlite3): ${e.message}`);
+  }
+}
 
 async function newKeyAndSign(c, owner) {
   const k = await c.createKey(owner, 'secp256k1');
@@ -56,6 +68,7 @@ test('production deployment: announce with M-of-N governors, time-lock, migratio
   assert.equal(g0.json.threshold, 2);
   assert.equal(g0.json.upgrade_delay, DELAY);
   assert.deepEqual(g0.json.announcements, []);
+  assert.equal(g0.json.holder, measA, 'the initialising core holds the deployment');
   const key = await newKeyAndSign(c, owner);
   const identity = c.health.deployment.identity_address;
   await srv.stop();
@@ -149,16 +162,35 @@ test('production deployment: announce with M-of-N governors, time-lock, migratio
   assert.equal(c.health.deployment.identity_address, identity, 'same deployment identity');
   assert.equal(c.health.deployment_mode, 'production');
   await signsAs(c, owner, key);
+  assert.equal((await c.raw('GET', '/v1/governance')).json.holder, measB, 'B recorded itself as the holder');
   // Governance came along: a new announcement still needs two governors.
   expectError(await announce(c, [govs[2]], rand(32)), 403, 'governance_quorum');
   await srv.stop();
 
-  // 8. And back to A is an upgrade like any other: refused without announcement.
+  // 8. Root restores A's old sealed DMK (the host kept it as dmk.<A>) and starts
+  // the kept core A: A unseals it, but the newest state names B as the holder,
+  // and an older state would be a rollback. Refused; nothing changes.
+  const dmkA = `dmk.${measA.slice(2)}`;
+  assert.equal(storeSql(dataDir, `SELECT count(*) FROM meta WHERE k = '${dmkA}'`), '1', 'the host keeps A\'s sealed DMK');
+  const manifestBefore = storeSql(dataDir, "SELECT hex(v) FROM meta WHERE k = 'manifest'");
+  storeSql(dataDir, "INSERT OR REPLACE INTO meta(k, v) SELECT 'test.dmk-b', v FROM meta WHERE k = 'dmk'");
+  storeSql(dataDir, `UPDATE meta SET v = (SELECT v FROM meta WHERE k = '${dmkA}') WHERE k = 'dmk'`);
+  r = await startExpectFailure({ dataDir, enclave: path.join(dataDir, 'cores', measA.slice(2), 'tkms-enclave') });
+  assert.equal(r.listened, false, 'core A served again with its old sealed DMK: a downgrade without announcement');
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /LOAD_END refused by the core \(status 30\)/);
+  assert.ok(r.stderr.includes(`the deployment is held by the core ${measB}`), r.stderr);
+  assert.match(r.stderr, /needs an announced upgrade/);
+  assert.equal(storeSql(dataDir, "SELECT hex(v) FROM meta WHERE k = 'manifest'"), manifestBefore, 'nothing changed');
+  storeSql(dataDir, "UPDATE meta SET v = (SELECT v FROM meta WHERE k = 'test.dmk-b') WHERE k = 'dmk'");
+  storeSql(dataDir, "DELETE FROM meta WHERE k = 'test.dmk-b'");
+
+  // 9. And back to A is an upgrade like any other: refused without announcement.
   r = await startExpectFailure({ dataDir, enclave: ENCLAVE_BIN });
   assert.equal(r.listened, false, 'core A took the deployment back without announcement');
   assert.ok(r.stderr.includes(`tkms governance announce --measurement ${measA}`), r.stderr);
 
-  // 9. B still serves after the refused downgrade.
+  // 10. B still serves after the refused downgrades.
   srv = await start({ dataDir, enclave: ENCLAVE_B });
   c = await new Client(srv.url).init();
   await signsAs(c, owner, key);
@@ -199,6 +231,19 @@ test('development deployment: a rebuilt core migrates by itself and says so', as
   assert.doesNotMatch(srv.stderr, /migrated from/);
   c = await new Client(srv.url).init();
   await signsAs(c, owner, key);
+  assert.equal((await c.raw('GET', '/v1/governance')).json.holder, measB);
+  // Back to A (e.g. `make run` on an older checkout): a migration from B, no
+  // announcement needed; A holds the deployment again.
+  await srv.stop();
+  srv = await start({ dataDir, enclave: ENCLAVE_BIN });
+  assert.ok(
+    srv.stderr.includes(`migrated from ${measB} to ${measA} (development deployment: no announcement needed)`),
+    srv.stderr,
+  );
+  c = await new Client(srv.url).init();
+  assert.equal(c.health.measurement, measA);
+  await signsAs(c, owner, key);
+  assert.equal((await c.raw('GET', '/v1/governance')).json.holder, measA);
 });
 
 test('serve refuses bad governance options', async () => {

@@ -276,6 +276,22 @@ static void test_record_layout(void **state) {
   assert_memory_equal(&g, &g2, sizeof g);
   free(dup);
   free(back);
+  /* with the holder: 32 more bytes, and it comes back */
+  g.has_holder = 1;
+  memset(g.holder, 5, 32);
+  tkms_gov_to_rec(&g, r);
+  uint8_t pth[TKMS_GOVREC_MAX + 1];
+  size_t nh = tkms_rec_plain_encode(r, NULL, pth, sizeof pth);
+  assert_int_equal(nh, n + 32);
+  assert_int_equal(tkms_rec_plain_decode(TKMS_REC_GOV, r->id, 1, 4, pth, nh, &back, NULL), 0);
+  tkms_gov_from_rec(back, &g2);
+  assert_memory_equal(&g, &g2, sizeof g);
+  free(back);
+  /* ... and a part of it is refused */
+  assert_int_equal(tkms_rec_plain_decode(TKMS_REC_GOV, r->id, 1, 4, pth, nh - 1, &back, NULL), -1);
+  g.has_holder = 0;
+  memset(g.holder, 0, 32);
+  tkms_gov_to_rec(&g, r);
   /* threshold above N, a repeated governor, a truncated or padded record: refused */
   uint8_t bad[sizeof pt];
   memcpy(bad, pt, n);
@@ -353,11 +369,12 @@ static void mig_close(mig *x) {
   }
 }
 
-/* B (another "binary") without a deployment, and A loaded as a migration source. */
-static void mig_open(mig *x) {
+/* B (another "binary") without a deployment, and A (exe_a; NULL: this program)
+ * loaded as a migration source. */
+static void mig_open_from(mig *x, const char *exe_a) {
   h_env *e = x->e;
   h_close_core(e);
-  assert_int_equal(open_core(e, x->exe_b, 0, 0, &x->b), 0);
+  assert_int_equal(open_core(e, x->exe_b[0] ? x->exe_b : NULL, 0, 0, &x->b), 0);
   tkms_conn_init(&x->cb, x->b);
   tkms_fw w;
   h_begin(&w, TKMS_OP_LOAD_DMK);
@@ -366,7 +383,7 @@ static void mig_open(mig *x) {
   h_begin(&w, TKMS_OP_STATUS);
   assert_int_equal(h_call_on(e, &x->cb, &w), TKMS_OK);
   h_fixed(e, TKMS_F_MEASUREMENT, x->mb, 32);
-  assert_int_equal(open_core(e, NULL, 0, 1, &e->core), 0);
+  assert_int_equal(open_core(e, exe_a, 0, 1, &e->core), 0);
   tkms_conn_init(&e->conn, e->core);
   assert_int_equal(h_load(e), TKMS_OK);
   x->a = e->core;
@@ -401,6 +418,72 @@ static int mig_import(mig *x, const uint8_t ct[TKMS_MIGRATE_CT_BYTES],
   tkms_fw_bytes(&w, TKMS_F_EVIDENCE, ev, TKMS_SIM_EVIDENCE_BYTES);
   tkms_fw_bytes(&w, TKMS_F_DEPLOY_SALT, salt, 32);
   return h_call_on(x->e, &x->cb, &w);
+}
+
+/* LOAD_RECORDS and LOAD_END from the store, after a DMK came by MIGRATE_IMPORT. */
+static int load_rest(h_env *e) {
+  tkms_fw w;
+  h_begin(&w, TKMS_OP_LOAD_RECORDS);
+  for (size_t i = 0; i < e->n_recs; i++) {
+    h_rec *r = &e->recs[i];
+    uint8_t buf[4096];
+    buf[0] = r->type;
+    buf[1] = r->id_len;
+    memcpy(buf + 2, r->id, r->id_len);
+    tkms_be32_put(buf + 2 + r->id_len, r->version);
+    memcpy(buf + 6 + r->id_len, r->blob, r->blob_len);
+    tkms_fw_bytes(&w, TKMS_F_REC, buf, 6 + r->id_len + r->blob_len);
+  }
+  if (h_call(e, &w) != TKMS_OK) return e->status;
+  h_begin(&w, TKMS_OP_LOAD_END);
+  tkms_fw_bytes(&w, TKMS_F_MANIFEST, e->manifest, e->manifest_len);
+  return h_call(e, &w);
+}
+
+/* 1 if the loaded governance record names m as the holder. */
+static int gov_holder(h_env *e, const uint8_t m[32]) {
+  tkms_gov g;
+  tkms_gov_get(e->core, &g);
+  return g.has_holder && memcmp(g.holder, m, 32) == 0;
+}
+
+static int h_restart_exe(h_env *e, const char *exe) {
+  h_close_core(e);
+  assert_int_equal(open_core(e, exe, 0, 0, &e->core), 0);
+  tkms_conn_init(&e->conn, e->core);
+  return h_load(e);
+}
+
+static void mig_open(mig *x) {
+  mig_open_from(x, NULL);
+}
+
+/* The whole hand-over as the host runs it: EXPORT, IMPORT + COMMIT, LOAD, FINISH
+ * + COMMIT. Leaves B as e->core, the holder, serving. */
+static void hand_over(mig *x) {
+  h_env *e = x->e;
+  uint8_t ct[TKMS_MIGRATE_CT_BYTES], ev_a[TKMS_SIM_EVIDENCE_BYTES], salt[32];
+  assert_int_equal(mig_export(x), TKMS_OK);
+  h_fixed(e, TKMS_F_MIGRATE_CT, ct, sizeof ct);
+  h_fixed(e, TKMS_F_EVIDENCE, ev_a, sizeof ev_a);
+  h_fixed(e, TKMS_F_DEPLOY_SALT, salt, 32);
+  tkms_conn_close(&x->ca);
+  tkms_core_free(x->a);
+  x->a = NULL;
+  e->core = x->b;
+  e->conn = x->cb;
+  x->b = NULL;
+  tkms_fw w;
+  h_begin(&w, TKMS_OP_MIGRATE_IMPORT);
+  tkms_fw_bytes(&w, TKMS_F_MIGRATE_CT, ct, TKMS_MIGRATE_CT_BYTES);
+  tkms_fw_bytes(&w, TKMS_F_EVIDENCE, ev_a, TKMS_SIM_EVIDENCE_BYTES);
+  tkms_fw_bytes(&w, TKMS_F_DEPLOY_SALT, salt, 32);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+  h_commit(e);
+  assert_int_equal(load_rest(e), TKMS_OK);
+  h_begin(&w, TKMS_OP_MIGRATE_FINISH);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+  h_commit(e);
 }
 
 static void test_migration(void **state) {
@@ -471,7 +554,12 @@ static void test_migration(void **state) {
   salt[0] ^= 1;
   assert_null(x.cb.pending);
 
-  /* The real one. */
+  /* The real one. A's sealed DMK and the state before the hand-over are kept,
+   * as the host keeps dmk.<A> (a root user could keep them too). */
+  uint8_t dmk_a[sizeof e->dmk];
+  size_t dmk_a_len = e->dmk_len;
+  memcpy(dmk_a, e->dmk, dmk_a_len);
+  h_backup *before = h_backup_take(e);
   assert_int_equal(mig_import(&x, ct, ev_a, salt), TKMS_OK);
   uint8_t ma[32];
   h_fixed(e, TKMS_F_MEASUREMENT, ma, 32);
@@ -488,27 +576,140 @@ static void test_migration(void **state) {
   }
   assert_int_equal(x.b->state, TKMS_STATE_LOADING);
 
-  /* B is now the deployment: it restarts from the store like any core. */
-  mig_close(&x);
-  assert_int_equal(open_core(e, x.exe_b, 0, 0, &e->core), 0);
-  tkms_conn_init(&e->conn, e->core);
-  assert_int_equal(h_load(e), TKMS_OK);
+  /* B loads the state in this process: accepted although A is the holder (B
+   * imported), but B serves nothing until it has recorded itself. */
+  tkms_conn_close(&x.ca);
+  tkms_core_free(x.a);
+  x.a = NULL;
+  e->core = x.b;
+  e->conn = x.cb;
+  x.b = NULL;
+  assert_int_equal(load_rest(e), TKMS_OK);
+  assert_int_equal(e->core->state, TKMS_STATE_READY);
+  assert_int_equal(gov_holder(e, ma), 1);
+  uint8_t digest[32] = {9};
+  h_snap s0;
+  h_snap_take(e, &s0);
+  h_req_sign(e, &w, key_id, "digest", digest, 32);
+  h_sign(e, &w, &owner, NULL);
+  h_refused(e, &w, TKMS_E_NOT_READY, &s0);
+  assert_non_null(strstr(e->err, "MIGRATE_FINISH"));
+  h_begin(&w, TKMS_OP_GOV_STATUS);
+  assert_int_equal(h_call(e, &w), TKMS_E_NOT_READY);
+  /* FINISH: a mutation that moves the counters and makes B the holder. */
+  h_begin(&w, TKMS_OP_MIGRATE_FINISH);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+  assert_true(h_has(e, TKMS_F_MANIFEST));
+  h_commit(e);
+  assert_int_equal(h_counter(e, TKMS_COUNTER_COMMITTED), k0 + 1);
+  assert_int_equal(gov_holder(e, x.mb), 1);
+  h_begin(&w, TKMS_OP_MIGRATE_FINISH); /* once */
+  assert_int_equal(h_call(e, &w), TKMS_E_BAD_REQUEST);
+  h_req_sign(e, &w, key_id, "digest", digest, 32);
+  h_sign(e, &w, &owner, NULL);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+
+  /* B restarts from the store like any core: it is the holder. */
+  assert_int_equal(h_restart_exe(e, x.exe_b), TKMS_OK);
   uint8_t salt_b[32];
   h_status(e);
   h_fixed(e, TKMS_F_DEPLOY_SALT, salt_b, 32);
   assert_memory_equal(salt_b, e->salt, 32);
-  assert_int_equal(h_counter(e, TKMS_COUNTER_COMMITTED), k0);
-  /* and the key signs */
-  uint8_t digest[32] = {9};
+  assert_int_equal(h_counter(e, TKMS_COUNTER_COMMITTED), k0 + 1);
   h_req_sign(e, &w, key_id, "digest", digest, 32);
   h_sign(e, &w, &owner, NULL);
   assert_int_equal(h_call(e, &w), TKMS_OK);
-  /* A (this program's measurement) cannot unseal any more: the stored DMK is B's. */
+  /* A serving core does not hand its deployment over. */
+  h_begin(&w, TKMS_OP_MIGRATE_NONCE);
+  assert_int_equal(h_call(e, &w), TKMS_E_BAD_REQUEST);
+  assert_non_null(strstr(e->err, "--migrate-source"));
+
+  /* A (this program's measurement) cannot unseal the stored DMK: it is B's. */
   h_close_core(e);
   assert_int_equal(open_core(e, NULL, 0, 0, &e->core), 0);
   tkms_conn_init(&e->conn, e->core);
   assert_int_equal(h_load(e), TKMS_E_UNSEAL);
+  /* With its old sealed DMK restored: the newest state names B as the holder,
+   * refused; nothing moves. */
+  uint8_t dmk_b[sizeof e->dmk];
+  size_t dmk_b_len = e->dmk_len;
+  memcpy(dmk_b, e->dmk, dmk_b_len);
+  memcpy(e->dmk, dmk_a, dmk_a_len);
+  e->dmk_len = dmk_a_len;
+  uint64_t p1 = h_counter(e, TKMS_COUNTER_PREPARED);
+  assert_int_equal(h_load(e), TKMS_E_NOT_ANNOUNCED);
+  assert_non_null(strstr(e->err, "held by the core"));
+  assert_non_null(strstr(e->err, hb));
+  assert_int_equal(e->core->state, TKMS_STATE_UNINITIALISED);
+  assert_int_equal(h_counter(e, TKMS_COUNTER_COMMITTED), k0 + 1);
+  assert_int_equal(h_counter(e, TKMS_COUNTER_PREPARED), p1);
+  /* the state from before the hand-over (A the holder): a rollback */
+  h_backup *after = h_backup_take(e);
+  h_backup_restore(e, before);
+  assert_int_equal(h_load(e), TKMS_E_ROLLBACK);
+  h_backup_restore(e, after);
+  /* As a migration source A loads (it only exports) but serves nothing. */
+  h_close_core(e);
+  assert_int_equal(open_core(e, NULL, 0, 1, &e->core), 0);
+  tkms_conn_init(&e->conn, e->core);
+  assert_int_equal(h_load(e), TKMS_OK);
+  h_req_sign(e, &w, key_id, "digest", digest, 32);
+  h_sign(e, &w, &owner, NULL);
+  assert_int_equal(h_call(e, &w), TKMS_E_NOT_READY);
+  assert_non_null(strstr(e->err, "--migrate-source"));
+  h_begin(&w, TKMS_OP_GOV_STATUS);
+  assert_int_equal(h_call(e, &w), TKMS_E_NOT_READY);
+  h_begin(&w, TKMS_OP_MIGRATE_NONCE);
+  assert_int_equal(h_call(e, &w), TKMS_OK);
+  h_close_core(e);
+  memcpy(e->dmk, dmk_b, dmk_b_len);
+  e->dmk_len = dmk_b_len;
   unlink(x.exe_b);
+}
+
+/* A development deployment: B -> A is a migration like A -> B, without an
+ * announcement, and A becomes the holder again through MIGRATE_FINISH. */
+static void test_dev_round_trip(void **state) {
+  (void)state;
+  h_env *e = setup_production(0);
+  mig x = {.e = e};
+  snprintf(x.exe_b, sizeof x.exe_b, "%s/core-b", e->dir);
+  FILE *f = fopen(x.exe_b, "wb");
+  assert_non_null(f);
+  fputs("a development build", f);
+  fclose(f);
+  uint8_t ma[32];
+  memcpy(ma, e->core->measurement, 32);
+  assert_int_equal(gov_holder(e, ma), 1); /* INIT: the initialising core */
+  uint8_t dmk_a[sizeof e->dmk];
+  size_t dmk_a_len = e->dmk_len;
+  memcpy(dmk_a, e->dmk, dmk_a_len);
+  /* A -> B */
+  mig_open(&x);
+  hand_over(&x);
+  assert_int_equal(gov_holder(e, x.mb), 1);
+  /* A with its old sealed DMK: refused, and told how to go back. */
+  h_close_core(e);
+  assert_int_equal(open_core(e, NULL, 0, 0, &e->core), 0);
+  tkms_conn_init(&e->conn, e->core);
+  uint8_t dmk_b[sizeof e->dmk];
+  size_t dmk_b_len = e->dmk_len;
+  memcpy(dmk_b, e->dmk, dmk_b_len);
+  memcpy(e->dmk, dmk_a, dmk_a_len);
+  assert_int_equal(h_load(e), TKMS_E_NOT_ANNOUNCED);
+  assert_non_null(strstr(e->err, "development deployment"));
+  memcpy(e->dmk, dmk_b, dmk_b_len);
+  h_close_core(e);
+  /* B -> A: B is the source now, A (this program) the successor. */
+  char exe_a[PATH_MAX + 16];
+  snprintf(exe_a, sizeof exe_a, "%s", x.exe_b);
+  x.exe_b[0] = '\0';
+  mig_open_from(&x, exe_a);
+  hand_over(&x);
+  assert_int_equal(gov_holder(e, ma), 1);
+  h_close_core(e);
+  unlink(exe_a);
+  h_teardown(e);
 }
 
 /* Evidence that is not this machine's, or that binds another nonce, is refused. */
@@ -565,6 +766,7 @@ int main(void) {
       cmocka_unit_test(test_record_layout),
       cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
       cmocka_unit_test_setup_teardown(test_export_checks_evidence, setup, teardown),
+      cmocka_unit_test(test_dev_round_trip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
