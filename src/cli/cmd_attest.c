@@ -28,18 +28,18 @@ static const char attest_usage[] =
 
 static const char session_usage[] =
     "usage: tkms session open-attested --evidence FILE --collateral DIR|FILE\n"
-    "                                  --nonce 0x… --session-key PRINCIPAL\n"
-    "                                  [--format tdx] [--ttl SECONDS] [--key-ids 0x…,0x…]\n"
+    "                                  --nonce 0x… --session-key PRINCIPAL --key-ids 0x…,0x…\n"
+    "                                  [--format tdx] [--ttl SECONDS]\n"
     "\n"
     "Opens an attested session with TEE evidence whose report data binds the\n"
     "session key and the nonce (from `tkms attest challenge`).\n"
     "  --evidence FILE     the quote / report (binary, or hex text)\n"
     "  --collateral X      a directory with one file per item, or a collateral JSON\n"
     "                      file (as for `tkms evidence verify`)\n"
-    "  --format F          sgx, tdx (default), snp, nitro or tpm2\n"
+    "  --format F          sgx, tdx (default), snp or nitro (tpm2 evidence is refused)\n"
     "  --ttl SECONDS       session lifetime, 1..86400 (default 3600)\n"
-    "  --key-ids LIST      comma-separated key ids the session may use (each key's\n"
-    "                      policy must allow the evidence now)\n"
+    "  --key-ids LIST      comma-separated key ids (at least one) the session may use\n"
+    "                      (each key's policy must allow the evidence now)\n"
     "Prints the session (session_id, owner measurement:…, claims).\n";
 
 static int usage(FILE *f, const char *text, int rc) {
@@ -122,7 +122,8 @@ static int open_attested(tkms_cli_common *c, int argc, char **argv) {
                           &help) != 0)
     return usage(stderr, session_usage, TKMS_CLI_EXIT_USAGE);
   if (help) return usage(stdout, session_usage, TKMS_CLI_EXIT_OK);
-  if (n_pos != 0 || ev_opt == NULL || col_opt == NULL || nonce == NULL || key == NULL)
+  if (n_pos != 0 || ev_opt == NULL || col_opt == NULL || nonce == NULL || key == NULL ||
+      keys_opt == NULL)
     return usage(stderr, session_usage, TKMS_CLI_EXIT_USAGE);
   unsigned long long ttl = 3600;
   if (ttl_opt != NULL && tkms_cli_parse_u64(ttl_opt, 1, 86400, &ttl) != 0) {

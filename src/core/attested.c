@@ -2,6 +2,7 @@
  * (see attested.h; handlers for ATTEST_CHALLENGE and SESSION_OPEN_ATTESTED). */
 #include "core/attested.h"
 
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -45,27 +46,73 @@ static const tkms_attest_meas *meas_get(const tkms_attest_claims *c, const char 
   return NULL;
 }
 
+const char *tkms_attested_format_refusal(int format) {
+  switch (format) {
+    case TKMS_ATTEST_TPM2:
+      return "tpm2 evidence cannot open an attested session: the core has no root of trust "
+             "for a TPM's attestation key (no EK certificate chain is checked), so anyone "
+             "could make such evidence";
+    case TKMS_ATTEST_SIM:
+      return "sim evidence cannot open an attested session: it is always debug and has no "
+             "root of trust";
+    default:
+      return NULL;
+  }
+}
+
+/* The TDX identity: SHA-384(MRTD || RTMR0..3 || MRCONFIGID || MROWNER ||
+ * MROWNERCONFIG), each 48 bytes as in the TD report. */
+static int tdx_identity(const tkms_attest_claims *c, uint8_t out[48]) {
+  static const char *const order[] = {"mrtd",  "rtmr0",      "rtmr1",   "rtmr2",
+                                      "rtmr3", "mrconfigid", "mrowner", "mrownerconfig"};
+  uint8_t buf[8 * 48];
+  for (size_t i = 0; i < 8; i++) {
+    const tkms_attest_meas *m = meas_get(c, order[i]);
+    if (m == NULL || m->len != 48) return -1;
+    memcpy(buf + 48 * i, m->value, 48);
+  }
+  unsigned int n = 0;
+  int ok = EVP_Digest(buf, sizeof buf, out, &n, EVP_sha384(), NULL);
+  return ok == 1 && n == 48 ? 0 : -1;
+}
+
 int tkms_attested_claims_from(const tkms_attest_claims *c, tkms_att_claims *out, const char **why) {
   static const struct {
     int format;
     const char *meas, *svn;
     size_t mlen;
   } names[] = {
-      {TKMS_ATTEST_SGX, "mrenclave", "isvsvn", 32},      {TKMS_ATTEST_TDX, "mrtd", NULL, 48},
-      {TKMS_ATTEST_SNP, "measurement", "guest_svn", 48}, {TKMS_ATTEST_NITRO, "pcr0", NULL, 48},
-      {TKMS_ATTEST_TPM2, "pcr_digest", NULL, 32},
+      {TKMS_ATTEST_SGX, "mrenclave", "isvsvn", 32},
+      {TKMS_ATTEST_TDX, NULL, NULL, 48}, /* tdx_identity */
+      {TKMS_ATTEST_SNP, "measurement", "guest_svn", 48},
+      {TKMS_ATTEST_NITRO, "pcr0", NULL, 48},
   };
   memset(out, 0, sizeof *out);
+  const char *refusal = tkms_attested_format_refusal(c->format);
+  if (refusal != NULL) {
+    *why = refusal;
+    return -1;
+  }
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     if (names[i].format != c->format) continue;
-    const tkms_attest_meas *m = meas_get(c, names[i].meas);
-    if (m == NULL || m->len != names[i].mlen) {
-      *why = "the evidence lacks the measurement a key policy names";
-      return -1;
+    if (names[i].meas == NULL) {
+      if (tdx_identity(c, out->meas) != 0) {
+        *why =
+            "the evidence lacks a TD measurement register (mrtd, rtmr0-3, mrconfigid, "
+            "mrowner, mrownerconfig)";
+        return -1;
+      }
+      out->mlen = 48;
+    } else {
+      const tkms_attest_meas *m = meas_get(c, names[i].meas);
+      if (m == NULL || m->len != names[i].mlen) {
+        *why = "the evidence lacks the measurement a key policy names";
+        return -1;
+      }
+      out->mlen = (uint8_t)m->len;
+      memcpy(out->meas, m->value, m->len);
     }
     out->tee = (uint8_t)c->format;
-    out->mlen = (uint8_t)m->len;
-    memcpy(out->meas, m->value, m->len);
     if (names[i].svn != NULL) {
       const tkms_attest_meas *s = meas_get(c, names[i].svn);
       if (s == NULL || s->len < 2 || s->len > 8) {
@@ -245,7 +292,9 @@ int tkms_session_open_attested_parse(tkms_op *op) {
   char s[TKMS_MAX_PRINCIPAL + 1];
   if (tkms_frame_count(f, TKMS_F_ATT_FORMAT) != 1 ||
       tkms_frame_get_str(f, TKMS_F_ATT_FORMAT, s, 16) != 0 || parse_format(s) < 0)
-    return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "format must be sgx, tdx, snp, nitro or tpm2");
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "format must be sgx, tdx, snp or nitro");
+  const char *refusal = tkms_attested_format_refusal(parse_format(s));
+  if (refusal != NULL) return tkms_op_fail(op, TKMS_E_UNSUPPORTED, "%s", refusal);
   const uint8_t *v;
   size_t n;
   if (tkms_frame_count(f, TKMS_F_EVIDENCE) != 1 ||
@@ -271,6 +320,9 @@ int tkms_session_open_attested_parse(tkms_op *op) {
                         "expiry is more than %u s ahead (the longest attested session)",
                         TKMS_MAX_ATTESTED_TTL);
   size_t k = tkms_frame_count(f, TKMS_F_SCOPE_KEY);
+  if (k == 0)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST,
+                        "key_ids must list at least one key whose policy allows the software");
   if (k > TKMS_MAX_SCOPE_KEYS)
     return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "key_ids lists more than %u keys",
                         TKMS_MAX_SCOPE_KEYS);
@@ -329,6 +381,17 @@ static int verify_evidence(tkms_op *op, int format, tkms_att_claims *out) {
   return TKMS_OK;
 }
 
+typedef struct {
+  uint64_t now;
+  size_t n;
+} attested_count;
+
+/* Live (unexpired) attested sessions; expired ones are swept later. */
+static void count_attested(const tkms_rec *r, void *arg) {
+  attested_count *a = arg;
+  if (r->type == TKMS_REC_SESSION && r->u.session.attested && r->u.session.expiry > a->now) a->n++;
+}
+
 int tkms_session_open_attested(tkms_op *op) {
   tkms_core *c = op->core;
   const uint8_t *nonce;
@@ -346,6 +409,13 @@ int tkms_session_open_attested(tkms_op *op) {
   if (tkms_index_count(&c->index, TKMS_REC_SESSION) >= TKMS_MAX_SESSIONS)
     return tkms_op_fail(op, TKMS_E_LIMIT, "this deployment has %u live sessions, the maximum",
                         TKMS_MAX_SESSIONS);
+  attested_count live = {op->now, 0};
+  tkms_index_each(&c->index, count_attested, &live);
+  if (live.n >= TKMS_MAX_ATTESTED_SESSIONS)
+    return tkms_op_fail(op, TKMS_E_LIMIT,
+                        "this deployment has %u attested sessions, the maximum (they expire "
+                        "within %u s)",
+                        TKMS_MAX_ATTESTED_SESSIONS, TKMS_MAX_ATTESTED_TTL);
   tkms_rec *r = tkms_rec_new(op->n_scope_keys);
   if (r == NULL) return tkms_op_fail(op, TKMS_E_INTERNAL, "out of memory");
   /* The listed keys: each must exist and allow these claims now. */

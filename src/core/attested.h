@@ -9,7 +9,11 @@
  *      SHA-512("tkms-attested-session-v1" || deployment salt (32)
  *              || nonce (32) || session key principal text)
  *    proves that software with the evidence's measurement holds the session
- *    key. The core checks, in order: nonce live (TKMS_E_STALE_NONCE); evidence
+ *    key (for tdx the measurement is the TD identity digest of
+ *    tkms_attested_claims_from). tpm2 and sim evidence are refused at once
+ *    (TKMS_E_UNSUPPORTED), and key_ids must list 1..TKMS_MAX_SCOPE_KEYS keys;
+ *    at most TKMS_MAX_ATTESTED_SESSIONS attested sessions are live
+ *    (TKMS_E_LIMIT). The core checks, in order: nonce live (TKMS_E_STALE_NONCE); evidence
  *    verifies at the core's time with the collateral given
  *    (TKMS_E_EVIDENCE_INVALID); report data as above
  *    (TKMS_E_SESSION_KEY_NOT_BOUND); not debug (TKMS_E_DEBUG_NOT_ALLOWED); each
@@ -51,9 +55,15 @@ int tkms_measurement_principal(uint8_t tee, const uint8_t *m, size_t mlen,
 /* The report data an attested session's evidence must carry. */
 void tkms_attested_report_data(const uint8_t salt[32], const uint8_t nonce[32],
                                const char *session_key, uint8_t out[64]);
+/* Why evidence of this format can never open an attested session (tpm2: the
+ * core cannot check the attestation key's root of trust; sim: always debug),
+ * or NULL. */
+const char *tkms_attested_format_refusal(int format);
 /* The policy-relevant claims of verified evidence: sgx mrenclave/isvsvn, tdx
- * mrtd, snp measurement/guest_svn (low 16 bits), nitro pcr0, tpm2 pcr_digest.
- * 0, or -1 if the format has no such measurement (why says which). */
+ * SHA-384(MRTD || RTMR0 || RTMR1 || RTMR2 || RTMR3 || MRCONFIGID || MROWNER ||
+ * MROWNERCONFIG), snp measurement/guest_svn (low 16 bits), nitro pcr0.
+ * 0, or -1 if the format has no such measurement or is refused (tpm2, sim;
+ * why says which). */
 int tkms_attested_claims_from(const tkms_attest_claims *c, tkms_att_claims *out, const char **why);
 /* Does policy p let software with claims c use the key? TKMS_OK or
  * TKMS_E_DEBUG_NOT_ALLOWED / MEASUREMENT_NOT_ALLOWED / SVN_TOO_LOW /

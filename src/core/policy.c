@@ -17,7 +17,6 @@ void tkms_policy_default(tkms_policy *p) {
 static unsigned mlen_for(uint8_t tee) {
   switch (tee) {
     case TKMS_ATTEST_SGX:
-    case TKMS_ATTEST_TPM2:
       return 32;
     case TKMS_ATTEST_TDX:
     case TKMS_ATTEST_SNP:
@@ -91,8 +90,14 @@ int tkms_policy_decode(const uint8_t *b, size_t n, tkms_policy *p, const char **
     s->mlen = b[off + 1];
     off += 2;
     unsigned want = mlen_for(s->tee);
+    if (s->tee == TKMS_ATTEST_TPM2) {
+      *why =
+          "software entry names tee tpm2, which no policy may list: the core has no root of "
+          "trust for a TPM's attestation key (no EK certificate chain is checked)";
+      return -1;
+    }
     if (want == 0) {
-      *why = "software entry names an unknown tee (sgx, tdx, snp, nitro, tpm2)";
+      *why = "software entry names an unknown tee (sgx, tdx, snp, nitro)";
       return -1;
     }
     if (s->mlen != want) {
@@ -107,6 +112,10 @@ int tkms_policy_decode(const uint8_t *b, size_t n, tkms_policy *p, const char **
     off += 4;
     if ((s->tcb_mask & ~TCB_MASK_ALL) != 0) {
       *why = "software entry has unknown TCB status bits";
+      return -1;
+    }
+    if (s->tcb_mask == 0) {
+      *why = "software entry accepts no TCB status (tcb_mask 0 lets nothing in)";
       return -1;
     }
     if (i > 0 && sw_cmp(&q.software[i - 1], s) >= 0) {

@@ -5,7 +5,8 @@
  *
  * Canonical encoding (F_POLICY, and the EIP-712 member `bytes policy` of
  * CreateKey and UpdatePolicy; docs/policy.md restates it for client authors).
- * All integers big-endian. The empty byte string is the default policy.
+ * All integers big-endian. The empty byte string is the default policy in
+ * CreateKey and "unchanged" in UpdatePolicy (policy_ops.c; docs/policy.md).
  *   u8  format = 1
  *   u32 delay_s          time-lock for widening changes, <= TKMS_POLICY_MAX_DELAY
  *   u8  flags            bit 0 require_attestation; other bits 0
@@ -14,19 +15,23 @@
  *                        <= 2^63 - 1 (so that every policy has a JSON form)
  *   u8  n_software       <= TKMS_POLICY_MAX_SOFTWARE
  *   n_software x:
- *     u8  tee            TKMS_ATTEST_SGX | TDX | SNP | NITRO | TPM2 (attest.h)
- *     u8  mlen           32 (sgx mrenclave) or 48 (tdx mrtd, snp measurement,
- *                        nitro pcr0); tpm2: 32 (sha256 PCR digest of the quote)
+ *     u8  tee            TKMS_ATTEST_SGX | TDX | SNP | NITRO (attest.h); TPM2 is
+ *                        refused (no root of trust the core can check)
+ *     u8  mlen           32 (sgx mrenclave) or 48 (tdx identity: SHA-384 of
+ *                        MRTD..MROWNERCONFIG, attested.h; snp measurement,
+ *                        nitro pcr0)
  *     measurement[mlen]
  *     u16 min_svn        sgx isvsvn, snp guest_svn (low 16 bits); 0 for others
  *     u16 tcb_mask       bit i set = TKMS_TCB_i acceptable; formats without a
  *                        TCB status report TKMS_TCB_NOT_APPLICABLE (bit 0);
  *                        bits 0..7 (NotApplicable..Revoked) only: bit 8
- *                        (NoMatch) and above must be 0
+ *                        (NoMatch) and above must be 0; never 0 (an entry
+ *                        accepting no status lets nothing in)
  *   entries strictly sorted by (tee, mlen, measurement): no duplicates.
  * A decoder refuses anything else (unknown format, trailing bytes, unsorted or
  * duplicate entries, unknown flag bits, an unknown tee (sim included: sim evidence
- * is debug), an entry whose mlen does not fit its tee, unknown TCB status bits,
+ * is debug; tpm2 too), an entry whose mlen does not fit its tee, unknown or no
+ * TCB status bits,
  * a delay above the maximum, more than 8 entries),
  * so one policy has exactly one encoding and what the owner signed is what the
  * core stores.

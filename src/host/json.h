@@ -17,7 +17,7 @@
 #define TKMS_JSON_MAX_STRING 65536u /* characters, hex included (docs/api.md Limits) */
 
 typedef struct {
-  const char *code; /* "invalid_json" | "bad_request" */
+  const char *code; /* "invalid_json" | "bad_request" | "unsupported" (policy tee tpm2) */
   char message[200];
 } tkms_json_err;
 

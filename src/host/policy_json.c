@@ -84,8 +84,16 @@ static int parse_sw(const json_t *s, const char *name, size_t i, sw_entry *out, 
   const char *tee = json_string_value(json_object_get(s, "tee"));
   size_t t = 0;
   while (tee != NULL && t < sizeof tees / sizeof tees[0] && strcmp(tee, tees[t].name) != 0) t++;
+  if (tee != NULL && strcmp(tee, "tpm2") == 0) {
+    fail(e,
+         "\"%s.tee\": tpm2 is not accepted: the core cannot check a TPM attestation key's "
+         "root of trust (no EK certificate chain)",
+         label);
+    e->code = "unsupported";
+    return -1;
+  }
   if (tee == NULL || t == sizeof tees / sizeof tees[0])
-    return fail(e, "\"%s.tee\" must be one of sgx, tdx, snp, nitro, tpm2", label);
+    return fail(e, "\"%s.tee\" must be one of sgx, tdx, snp, nitro", label);
   out->tee = tees[t].tee;
   out->mlen = tees[t].mlen;
   const char *m = json_string_value(json_object_get(s, "measurement"));

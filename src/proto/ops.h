@@ -376,7 +376,8 @@ enum {
 #define TKMS_MAX_DEADLINE_WINDOW 3600u /* a deadline at most 1 h ahead */
 #define TKMS_MAX_SESSION_TTL (7u * 24u * 3600u)
 #define TKMS_MAX_SCOPE_KEYS 64u
-#define TKMS_MAX_SESSIONS 65536u /* live sessions in a deployment */
+#define TKMS_MAX_SESSIONS 65536u         /* live sessions in a deployment */
+#define TKMS_MAX_ATTESTED_SESSIONS 4096u /* of which attested sessions */
 #define TKMS_KEY_ID_BYTES 16u
 #define TKMS_SESSION_ID_BYTES 16u
 #define TKMS_REQUEST_ID_BYTES 32u

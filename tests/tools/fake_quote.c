@@ -3,12 +3,12 @@
  *   fake_quote init DIR
  *       makes a test CA (root, PCK CA, PCK leaf, TCB signing and attestation
  *       keys) and keeps its private keys in DIR (mode 0600).
- *   fake_quote quote DIR --report-data HEX64 [--mrtd HEX48] [--debug]
- *                        [--tcb-status STATUS] [--at UNIX]
+ *   fake_quote quote DIR --report-data HEX64 [--mrtd HEX48] [--rtmr3 HEX48]
+ *                        [--debug] [--tcb-status STATUS] [--at UNIX]
  *       prints {"format":"tdx","evidence":"0x…","collateral":{name:"0x…",…},
  *       "root_key":"0x04…"}: the real TDX v4 quote of ../shared/vectors
- *       ($TKMS_VECTORS) with the chosen REPORTDATA, MRTD and debug bit (TD
- *       attributes bit 0), re-signed by DIR's CA; and its collateral: PCK and
+ *       ($TKMS_VECTORS) with the chosen REPORTDATA, MRTD, RTMR3 and debug bit
+ *       (TD attributes bit 0), re-signed by DIR's CA; and its collateral: PCK and
  *       root CRLs and the real TCB info / TD QE identity re-signed, valid
  *       around --at (default now), every TCB level of the TCB info given
  *       STATUS (so the level the quote matches has it; default: unchanged,
@@ -35,8 +35,8 @@ static const char *const key_files[DW_NKEYS] = {"root.pem", "ca.pem", "leaf.pem"
 static int usage(void) {
   fputs(
       "usage: fake_quote init DIR\n"
-      "       fake_quote quote DIR --report-data HEX64 [--mrtd HEX48] [--debug]\n"
-      "                            [--tcb-status STATUS] [--at UNIX]\n",
+      "       fake_quote quote DIR --report-data HEX64 [--mrtd HEX48] [--rtmr3 HEX48]\n"
+      "                            [--debug] [--tcb-status STATUS] [--at UNIX]\n",
       stderr);
   return 2;
 }
@@ -114,8 +114,8 @@ static const char *const statuses[] = {"UpToDate",
 
 static int cmd_quote(int argc, char **argv) {
   const char *dir = argv[0];
-  uint8_t rd[64], mrtd[48];
-  int have_rd = 0, have_mrtd = 0, debug = 0;
+  uint8_t rd[64], mrtd[48], rtmr3[48];
+  int have_rd = 0, have_mrtd = 0, have_rtmr3 = 0, debug = 0;
   const char *status = NULL;
   time_t at = time(NULL);
   for (int i = 1; i < argc; i++) {
@@ -128,6 +128,9 @@ static int cmd_quote(int argc, char **argv) {
     } else if (i + 1 < argc && strcmp(a, "--mrtd") == 0) {
       if (tv_hex(argv[++i], mrtd, sizeof mrtd) != 0) return usage();
       have_mrtd = 1;
+    } else if (i + 1 < argc && strcmp(a, "--rtmr3") == 0) {
+      if (tv_hex(argv[++i], rtmr3, sizeof rtmr3) != 0) return usage();
+      have_rtmr3 = 1;
     } else if (i + 1 < argc && strcmp(a, "--tcb-status") == 0) {
       status = argv[++i];
       int ok = 0;
@@ -148,7 +151,8 @@ static int cmd_quote(int argc, char **argv) {
   dcap_world w;
   dcap_world_init(&w, 1, "Intel SGX PCK Certificate", "Intel SGX TCB Signing", keys);
   for (int i = 0; i < DW_NKEYS; i++) EVP_PKEY_free(keys[i]);
-  dcap_quote_mods m = {.report_data = rd, .mrtd = have_mrtd ? mrtd : NULL};
+  dcap_quote_mods m = {
+      .report_data = rd, .mrtd = have_mrtd ? mrtd : NULL, .rtmr3 = have_rtmr3 ? rtmr3 : NULL};
   if (debug) {
     m.body_off[0] = TKMS_TD_R_TDATTRIBUTES;
     m.body_val[0] = (uint8_t)(w.rq.body[TKMS_TD_R_TDATTRIBUTES] | 0x01);

@@ -147,6 +147,10 @@ uint8_t *dcap_world_quote(const dcap_world *w, const dcap_quote_mods *m, size_t 
     assert_true(w->tdx);
     memcpy(q + body + TKMS_TD_R_MRTD, m->mrtd, 48);
   }
+  if (m != NULL && m->rtmr3 != NULL) {
+    assert_true(w->tdx);
+    memcpy(q + body + TKMS_TD_R_RTMR0 + 3 * 48, m->rtmr3, 48);
+  }
   p += r->signed_len;
   put32(p, (uint32_t)sig_len);
   p += 4;

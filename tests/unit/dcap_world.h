@@ -46,6 +46,7 @@ typedef struct {
   uint8_t body_val[4];
   const uint8_t *report_data; /* 64 bytes at the body's REPORTDATA, or NULL */
   const uint8_t *mrtd;        /* TDX: 48 bytes at MRTD, or NULL */
+  const uint8_t *rtmr3;       /* TDX: 48 bytes at RTMR3, or NULL */
   int qe_rd_high_nonzero;     /* REPORTDATA[32] = 1 in the QE report */
   int zero_att_key;           /* an attestation key that is no curve point */
 } dcap_quote_mods;

@@ -151,20 +151,56 @@ static void test_claims_from(void **state) {
   assert_int_equal(out.tcb_status, TKMS_TCB_SW_HARDENING_NEEDED);
   c.n_meas = 2; /* no isvsvn */
   assert_int_equal(tkms_attested_claims_from(&c, &out, &why), -1);
+  /* TDX: the measurement is SHA-384 over the eight registers in the documented
+   * order, whatever order the verifier listed them in (here reversed, with
+   * another register between) */
+  static const char *const order[] = {"mrtd",  "rtmr0",      "rtmr1",   "rtmr2",
+                                      "rtmr3", "mrconfigid", "mrowner", "mrownerconfig"};
   memset(&c, 0, sizeof c);
   c.format = TKMS_ATTEST_TDX;
-  strcpy(c.meas[0].name, "mrtd");
-  memcpy(c.meas[0].value, M_TDX, 48);
+  strcpy(c.meas[0].name, "mrseam");
   c.meas[0].len = 48;
-  c.n_meas = 1;
+  uint8_t cat[8 * 48];
+  for (size_t i = 0; i < 8; i++) {
+    tkms_attest_meas *m = &c.meas[8 - i];
+    strcpy(m->name, order[i]);
+    memset(m->value, (int)(0x10 + i), 48);
+    m->len = 48;
+    memcpy(cat + 48 * i, m->value, 48);
+  }
+  c.n_meas = 9;
   c.debug = 1;
+  uint8_t want[48];
+  unsigned wl = 0;
+  assert_int_equal(EVP_Digest(cat, sizeof cat, want, &wl, EVP_sha384(), NULL), 1);
   assert_int_equal(tkms_attested_claims_from(&c, &out, &why), 0);
+  assert_int_equal(out.tee, TKMS_ATTEST_TDX);
   assert_int_equal(out.mlen, 48);
+  assert_memory_equal(out.meas, want, 48);
   assert_int_equal(out.svn, 0);
   assert_int_equal(out.debug, 1);
-  c.format = TKMS_ATTEST_SIM; /* sim evidence cannot open an attested session */
+  /* any register changed (here RTMR3, MRTD unchanged) changes the measurement */
+  c.meas[4].value[47] ^= 1;
+  assert_string_equal(c.meas[4].name, "rtmr3");
+  assert_int_equal(tkms_attested_claims_from(&c, &out, &why), 0);
+  assert_memory_not_equal(out.meas, want, 48);
+  /* a register missing: refused */
+  c.n_meas = 8; /* drops mrtd */
   assert_int_equal(tkms_attested_claims_from(&c, &out, &why), -1);
-  assert_non_null(why);
+  c.n_meas = 9;
+  c.format = TKMS_ATTEST_SIM; /* sim evidence cannot open an attested session */
+  why = NULL;
+  assert_int_equal(tkms_attested_claims_from(&c, &out, &why), -1);
+  assert_non_null(strstr(why, "sim"));
+  /* tpm2: no root of trust the core can check, whatever the claims */
+  memset(&c, 0, sizeof c);
+  c.format = TKMS_ATTEST_TPM2;
+  strcpy(c.meas[0].name, "pcr_digest");
+  c.meas[0].len = 32;
+  c.n_meas = 1;
+  why = NULL;
+  assert_int_equal(tkms_attested_claims_from(&c, &out, &why), -1);
+  assert_non_null(strstr(why, "root of trust"));
 }
 
 static void test_challenges(void **state) {
@@ -352,7 +388,7 @@ static void test_open_attested_refusals(void **state) {
   h_env *e = *state;
   h_signer sk;
   h_signer_ed(&sk, 4);
-  uint8_t nonce[32] = {9};
+  uint8_t nonce[32] = {9}, any_key[16] = {1};
   tkms_fw w;
   h_snap before;
   h_snap_take(e, &before);
@@ -363,11 +399,35 @@ static void test_open_attested_refusals(void **state) {
   tkms_fw_bytes(&w, TKMS_F_NONCE, nonce, 32);
   tkms_fw_str(&w, TKMS_F_SESSION_KEY, sk.text);
   tkms_fw_u64(&w, TKMS_F_EXPIRY, h_now + 60);
+  tkms_fw_bytes(&w, TKMS_F_SCOPE_KEY, any_key, 16);
   h_refused(e, &w, TKMS_E_STALE_NONCE, &before);
   /* an issued nonce, then evidence that does not parse: consumed all the same */
   h_begin(&w, TKMS_OP_ATTEST_CHALLENGE);
   assert_int_equal(h_call(e, &w), TKMS_OK);
   h_fixed(e, TKMS_F_NONCE, nonce, 32);
+  /* before that: refusals at parse, which leave the nonce live. tpm2 and sim
+   * evidence are refused whatever they carry (no root of trust the core can
+   * check; always debug), and a request without key ids is refused */
+  const char *never[] = {"tpm2", "sim"};
+  for (size_t i = 0; i < 2; i++) {
+    h_begin(&w, TKMS_OP_SESSION_OPEN_ATTESTED);
+    tkms_fw_str(&w, TKMS_F_ATT_FORMAT, never[i]);
+    tkms_fw_bytes(&w, TKMS_F_EVIDENCE, "x", 1);
+    tkms_fw_bytes(&w, TKMS_F_NONCE, nonce, 32);
+    tkms_fw_str(&w, TKMS_F_SESSION_KEY, sk.text);
+    tkms_fw_u64(&w, TKMS_F_EXPIRY, h_now + 60);
+    tkms_fw_bytes(&w, TKMS_F_SCOPE_KEY, any_key, 16);
+    h_refused(e, &w, TKMS_E_UNSUPPORTED, &before);
+    assert_non_null(strstr(e->err, i == 0 ? "root of trust" : "debug"));
+  }
+  h_begin(&w, TKMS_OP_SESSION_OPEN_ATTESTED);
+  tkms_fw_str(&w, TKMS_F_ATT_FORMAT, "tdx");
+  tkms_fw_bytes(&w, TKMS_F_EVIDENCE, "x", 1);
+  tkms_fw_bytes(&w, TKMS_F_NONCE, nonce, 32);
+  tkms_fw_str(&w, TKMS_F_SESSION_KEY, sk.text);
+  tkms_fw_u64(&w, TKMS_F_EXPIRY, h_now + 60);
+  h_refused(e, &w, TKMS_E_BAD_REQUEST, &before);
+  assert_non_null(strstr(e->err, "key_ids"));
   for (int round = 0; round < 2; round++) {
     h_begin(&w, TKMS_OP_SESSION_OPEN_ATTESTED);
     tkms_fw_str(&w, TKMS_F_ATT_FORMAT, "tdx");
@@ -375,6 +435,7 @@ static void test_open_attested_refusals(void **state) {
     tkms_fw_bytes(&w, TKMS_F_NONCE, nonce, 32);
     tkms_fw_str(&w, TKMS_F_SESSION_KEY, sk.text);
     tkms_fw_u64(&w, TKMS_F_EXPIRY, h_now + 60);
+    tkms_fw_bytes(&w, TKMS_F_SCOPE_KEY, any_key, 16);
     h_refused(e, &w, round == 0 ? TKMS_E_EVIDENCE_INVALID : TKMS_E_STALE_NONCE, &before);
   }
   /* malformed requests: 400 before the nonce is looked at */
@@ -386,6 +447,7 @@ static void test_open_attested_refusals(void **state) {
     tkms_fw_bytes(&w, TKMS_F_NONCE, nonce, 32);
     tkms_fw_str(&w, TKMS_F_SESSION_KEY, sk.text);
     tkms_fw_u64(&w, TKMS_F_EXPIRY, h_now + 60);
+    tkms_fw_bytes(&w, TKMS_F_SCOPE_KEY, any_key, 16);
     h_refused(e, &w, TKMS_E_BAD_REQUEST, &before);
   }
   h_begin(&w, TKMS_OP_SESSION_OPEN_ATTESTED);
@@ -394,6 +456,7 @@ static void test_open_attested_refusals(void **state) {
   tkms_fw_bytes(&w, TKMS_F_NONCE, nonce, 32);
   tkms_fw_str(&w, TKMS_F_SESSION_KEY, sk.text);
   tkms_fw_u64(&w, TKMS_F_EXPIRY, h_now + TKMS_MAX_ATTESTED_TTL + 1);
+  tkms_fw_bytes(&w, TKMS_F_SCOPE_KEY, any_key, 16);
   h_refused(e, &w, TKMS_E_BAD_REQUEST, &before);
 }
 
@@ -406,15 +469,15 @@ typedef struct {
 
 /* Asks for a challenge, makes a TDX quote (mrtd, debug, report data for bound_key,
  * collateral with tcb_status) and sends SESSION_OPEN_ATTESTED for o->sk. */
-static int open_with(h_env *e, open_ctx *o, const uint8_t *mrtd, int debug, const char *bound_key,
-                     const char *tcb_status, const uint8_t *key_id) {
+static int open_with3(h_env *e, open_ctx *o, const uint8_t *mrtd, const uint8_t *rtmr3, int debug,
+                      const char *bound_key, const char *tcb_status, const uint8_t *key_id) {
   tkms_fw w;
   uint8_t nonce[32], rd[64];
   h_begin(&w, TKMS_OP_ATTEST_CHALLENGE);
   assert_int_equal(h_call(e, &w), TKMS_OK);
   h_fixed(e, TKMS_F_NONCE, nonce, 32);
   tkms_attested_report_data(e->salt, nonce, bound_key != NULL ? bound_key : o->sk.text, rd);
-  dcap_quote_mods m = {.report_data = rd, .mrtd = mrtd};
+  dcap_quote_mods m = {.report_data = rd, .mrtd = mrtd, .rtmr3 = rtmr3};
   if (debug) {
     m.body_off[0] = TKMS_TD_R_TDATTRIBUTES;
     m.body_val[0] = (uint8_t)(o->w.rq.body[TKMS_TD_R_TDATTRIBUTES] | 1);
@@ -445,6 +508,33 @@ static int open_with(h_env *e, open_ctx *o, const uint8_t *mrtd, int debug, cons
   return h_call(e, &w);
 }
 
+static int open_with(h_env *e, open_ctx *o, const uint8_t *mrtd, int debug, const char *bound_key,
+                     const char *tcb_status, const uint8_t *key_id) {
+  return open_with3(e, o, mrtd, NULL, debug, bound_key, tcb_status, key_id);
+}
+
+/* The TD identity of the world's quote with mrtd (and rtmr3 if not NULL), from
+ * the TD report's bytes at their offsets (docs/attested-sessions.md). */
+static void td_identity(const open_ctx *o, const uint8_t *mrtd, const uint8_t *rtmr3,
+                        uint8_t out[48]) {
+  uint8_t body[TKMS_TD_R_REPORTDATA];
+  memcpy(body, o->w.rq.body, sizeof body);
+  memcpy(body + TKMS_TD_R_MRTD, mrtd, 48);
+  if (rtmr3 != NULL) memcpy(body + TKMS_TD_R_RTMR0 + 144, rtmr3, 48);
+  EVP_MD_CTX *x = EVP_MD_CTX_new();
+  assert_non_null(x);
+  assert_int_equal(EVP_DigestInit_ex(x, EVP_sha384(), NULL), 1);
+  assert_int_equal(EVP_DigestUpdate(x, body + TKMS_TD_R_MRTD, 48), 1);
+  assert_int_equal(EVP_DigestUpdate(x, body + TKMS_TD_R_RTMR0, 4 * 48), 1);
+  assert_int_equal(EVP_DigestUpdate(x, body + TKMS_TD_R_MRCONFIGID, 48), 1);
+  assert_int_equal(EVP_DigestUpdate(x, body + TKMS_TD_R_MROWNER, 48), 1);
+  assert_int_equal(EVP_DigestUpdate(x, body + TKMS_TD_R_MROWNERCONFIG, 48), 1);
+  unsigned n = 0;
+  assert_int_equal(EVP_DigestFinal_ex(x, out, &n), 1);
+  assert_int_equal(n, 48);
+  EVP_MD_CTX_free(x);
+}
+
 static void test_open_attested_end_to_end(void **state) {
   h_env *e = *state;
   open_ctx o;
@@ -454,24 +544,37 @@ static void test_open_attested_end_to_end(void **state) {
   h_signer_eoa(&owner, 6);
   tkms_policy p;
   two_entries(&p, 0);
+  /* the policy names the TD's identity, not its MRTD */
+  uint8_t id_tdx[48];
+  td_identity(&o, M_TDX, NULL, id_tdx);
+  memcpy(p.software[1].measurement, id_tdx, 48);
   uint8_t k[16];
   create_with_policy(e, &owner, &p, k);
+  /* a key whose policy names the MRTD alone (the old rule) lets no TD in */
+  tkms_policy p_mrtd;
+  two_entries(&p_mrtd, 0);
+  uint8_t k_mrtd[16];
+  create_with_policy(e, &owner, &p_mrtd, k_mrtd);
 
   /* without the test root the core trusts Intel's root only */
-  assert_int_equal(open_with(e, &o, M_TDX, 0, NULL, NULL, NULL), TKMS_E_EVIDENCE_INVALID);
+  assert_int_equal(open_with(e, &o, M_TDX, 0, NULL, NULL, k), TKMS_E_EVIDENCE_INVALID);
   assert_non_null(strstr(e->err, "root"));
   e->core->has_test_root = 1;
   memcpy(e->core->test_root, o.w.pin, 65);
 
   h_snap before;
   h_snap_take(e, &before);
-  assert_int_equal(open_with(e, &o, M_TDX, 1, NULL, NULL, NULL), TKMS_E_DEBUG_NOT_ALLOWED);
+  assert_int_equal(open_with(e, &o, M_TDX, 1, NULL, NULL, k), TKMS_E_DEBUG_NOT_ALLOWED);
   h_signer other;
   h_signer_ed(&other, 7);
-  assert_int_equal(open_with(e, &o, M_TDX, 0, other.text, NULL, NULL),
-                   TKMS_E_SESSION_KEY_NOT_BOUND);
+  assert_int_equal(open_with(e, &o, M_TDX, 0, other.text, NULL, k), TKMS_E_SESSION_KEY_NOT_BOUND);
   assert_int_equal(open_with(e, &o, M_OTHER, 0, NULL, NULL, k), TKMS_E_MEASUREMENT_NOT_ALLOWED);
   assert_int_equal(open_with(e, &o, M_TDX, 0, NULL, "OutOfDate", k), TKMS_E_TCB_STATUS_NOT_ALLOWED);
+  /* an attacker's TD on the same firmware (same MRTD) with another RTMR3 */
+  static const uint8_t RTMR3_ATTACKER[48] = {0xee, 0xee, 0x01};
+  assert_int_equal(open_with3(e, &o, M_TDX, RTMR3_ATTACKER, 0, NULL, NULL, k),
+                   TKMS_E_MEASUREMENT_NOT_ALLOWED);
+  assert_int_equal(open_with(e, &o, M_TDX, 0, NULL, NULL, k_mrtd), TKMS_E_MEASUREMENT_NOT_ALLOWED);
   h_snap_same(e, &before);
 
   assert_int_equal(open_with(e, &o, M_TDX, 0, NULL, NULL, k), TKMS_OK);
@@ -479,7 +582,7 @@ static void test_open_attested_end_to_end(void **state) {
   h_fixed(e, TKMS_F_SESSION_ID, sid, 16);
   char owner_text[TKMS_MAX_PRINCIPAL + 1], want[TKMS_MAX_PRINCIPAL + 1];
   assert_int_equal(tkms_frame_get_str(&e->rf, TKMS_F_OWNER, owner_text, TKMS_MAX_PRINCIPAL), 0);
-  assert_int_equal(tkms_measurement_principal(TKMS_ATTEST_TDX, M_TDX, 48, want), 0);
+  assert_int_equal(tkms_measurement_principal(TKMS_ATTEST_TDX, id_tdx, 48, want), 0);
   assert_string_equal(owner_text, want);
   char tcb[32];
   assert_int_equal(tkms_frame_get_str(&e->rf, TKMS_F_ATT_TCB_STATUS, tcb, sizeof tcb - 1), 0);
@@ -492,7 +595,40 @@ static void test_open_attested_end_to_end(void **state) {
   const tkms_rec *r = tkms_index_find(&e->core->index, TKMS_REC_SESSION, sid, 16);
   assert_non_null(r);
   assert_int_equal(r->u.session.attested, 1);
-  assert_memory_equal(r->u.session.meas, M_TDX, 48);
+  assert_memory_equal(r->u.session.meas, id_tdx, 48);
+  dcap_world_free(&o.w);
+}
+
+/* At most TKMS_MAX_ATTESTED_SESSIONS live attested sessions; expired ones do
+ * not count. Owners' sessions are not affected by the cap. */
+static void test_open_attested_cap(void **state) {
+  h_env *e = *state;
+  open_ctx o;
+  dcap_world_init(&o.w, 1, "Intel SGX PCK Certificate", "Intel SGX TCB Signing", NULL);
+  h_signer_ed(&o.sk, 5);
+  e->core->has_test_root = 1;
+  memcpy(e->core->test_root, o.w.pin, 65);
+  h_signer owner;
+  h_signer_eoa(&owner, 6);
+  tkms_policy p;
+  two_entries(&p, 0);
+  td_identity(&o, M_TDX, NULL, p.software[1].measurement);
+  uint8_t k[16];
+  create_with_policy(e, &owner, &p, k);
+  /* one expired attested session and TKMS_MAX_ATTESTED_SESSIONS - 1 live ones */
+  tkms_rec *x = attested_rec(o.sk.text, TKMS_ATTEST_TDX, M_TDX, 0, TKMS_TCB_UP_TO_DATE);
+  x->u.session.expiry = h_now - 1;
+  tkms_index_put(&e->core->index, x);
+  for (unsigned i = 0; i + 1 < TKMS_MAX_ATTESTED_SESSIONS; i++)
+    tkms_index_put(&e->core->index,
+                   attested_rec(o.sk.text, TKMS_ATTEST_TDX, M_TDX, 0, TKMS_TCB_UP_TO_DATE));
+  assert_int_equal(open_with(e, &o, M_TDX, 0, NULL, NULL, k), TKMS_OK);
+  h_commit(e);
+  h_snap before;
+  h_snap_take(e, &before);
+  assert_int_equal(open_with(e, &o, M_TDX, 0, NULL, NULL, k), TKMS_E_LIMIT);
+  assert_non_null(strstr(e->err, "attested sessions"));
+  h_snap_same(e, &before);
   dcap_world_free(&o.w);
 }
 
@@ -506,6 +642,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_gated_sign, setup, teardown),
       cmocka_unit_test_setup_teardown(test_open_attested_refusals, setup, teardown),
       cmocka_unit_test_setup_teardown(test_open_attested_end_to_end, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_open_attested_cap, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,7 +126,7 @@ static void test_default_and_round_trip(void **state) {
     for (int i = 0; i < p.n_software; i++) {
       /* increasing (tee, fill) so the list is sorted */
       p.software[i] = sw((uint8_t)(1 + i / 2), (uint8_t)(i * 3 + 1), (uint16_t)randombytes_random(),
-                         (uint16_t)(randombytes_random() & 0xff));
+                         (uint16_t)(1 + randombytes_uniform(0xff)));
     }
     n = enc(&p, b);
     if (tkms_policy_decode(b, n, &q, &why) != 0) fail_msg("round trip %d: %s", k, why);
@@ -229,6 +229,27 @@ static void test_decode_refusals(void **state) {
   refused(t, n, "unknown tee");
   t[e0] = 7;
   refused(t, n, "unknown tee");
+  /* tpm2 (5): no policy may list it, the core cannot check a TPM's attestation key */
+  {
+    tkms_policy tp;
+    tkms_policy_default(&tp);
+    tp.n_software = 1;
+    tp.software[0] = sw(5, 0x33, 0, 1);
+    uint8_t bt[TKMS_POLICY_ENC_MAX];
+    size_t nt = enc(&tp, bt);
+    refused(bt, nt, "tpm2");
+    refused(bt, nt, "no root of trust");
+    /* the same entry as nitro decodes: only the tee is refused */
+    tp.software[0] = sw(4, 0x33, 0, 1);
+    nt = enc(&tp, bt);
+    assert_int_equal(tkms_policy_decode(bt, nt, &q, &why), 0);
+  }
+
+  /* an entry accepting no TCB status (tcb_mask 0) lets nothing in: refused, as in JSON */
+  memcpy(t, b, n);
+  t[e0 + 2 + 32 + 2] = 0;
+  t[e0 + 2 + 32 + 3] = 0;
+  refused(t, n, "tcb_mask 0");
 
   /* TCB status bits beyond the known statuses */
   memcpy(t, b, n);

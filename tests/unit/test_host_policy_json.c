@@ -29,7 +29,7 @@ static size_t encode(const char *json, uint8_t *out) {
   return n;
 }
 
-static void refused(const char *json, const char *word) {
+static void refused_code(const char *json, const char *code, const char *word) {
   json_error_t je;
   json_t *j = json_loads(json, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
   assert_non_null(j);
@@ -37,9 +37,13 @@ static void refused(const char *json, const char *word) {
   uint8_t out[TKMS_POLICY_JSON_ENC_MAX];
   size_t n = 99;
   assert_int_equal(tkms_policy_json_encode(j, "policy", out, sizeof out, &n, &e), -1);
-  assert_string_equal(e.code, "bad_request");
+  assert_string_equal(e.code, code);
   if (strstr(e.message, word) == NULL) fail_msg("%s: \"%s\" lacks \"%s\"", json, e.message, word);
   json_decref(j);
+}
+
+static void refused(const char *json, const char *word) {
+  refused_code(json, "bad_request", word);
 }
 
 static void hex_eq(const uint8_t *b, size_t n, const char *want) {
@@ -135,6 +139,15 @@ static void test_refusals(void **state) {
   char json[600], m48[97];
   memset(m48, '1', 96);
   m48[96] = 0;
+  /* tpm2: no policy may list it (the core cannot check a TPM's attestation key) */
+  char m32[65];
+  memset(m32, '1', 64);
+  m32[64] = 0;
+  snprintf(json, sizeof json,
+           "{\"software\":[{\"tee\":\"tpm2\",\"measurement\":\"0x%s\",\"tcb_statuses\":"
+           "[\"NotApplicable\"]}]}",
+           m32);
+  refused_code(json, "unsupported", "root of trust");
   snprintf(json, sizeof json,
            "{\"software\":[{\"tee\":\"tdx\",\"measurement\":\"0x%s\",\"tcb_statuses\":[]}]}", m48);
   refused(json, "tcb_statuses");
