@@ -145,6 +145,10 @@ int tkms_authz_envelope(tkms_op *op) {
     return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "session_id must be 16 bytes, at most once");
   if (ns == 1) memcpy(op->session_id, v, TKMS_SESSION_ID_BYTES);
 
+  return tkms_authz_deployment_deadline(op, deployment);
+}
+
+int tkms_authz_deployment_deadline(tkms_op *op, const uint8_t deployment[TKMS_SALT_BYTES]) {
   if (sodium_memcmp(deployment, op->core->dep.salt, TKMS_SALT_BYTES) != 0) {
     char want[2 * TKMS_SALT_BYTES + 3];
     tkms_hex_encode(op->core->dep.salt, TKMS_SALT_BYTES, want);

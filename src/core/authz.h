@@ -31,6 +31,11 @@
 
 /* Parses the envelope into op and checks deployment and deadline. */
 int tkms_authz_envelope(tkms_op *op);
+/* The checks every signed request shares once its envelope is parsed (op->deadline
+ * set): deployment is this deployment's salt, and the deadline is neither past nor
+ * more than TKMS_MAX_DEADLINE_WINDOW ahead of op->now. Governance requests (M-of-N
+ * signatures, their own envelope) use it too. */
+int tkms_authz_deployment_deadline(tkms_op *op, const uint8_t deployment[TKMS_SALT_BYTES]);
 /* Mutations: refuses a request id that is already a live nonce (TKMS_E_REPLAY). */
 int tkms_authz_replay(tkms_op *op);
 /* Checks session, signature and scope for ecall ec. */

@@ -200,21 +200,7 @@ static int gov_envelope(tkms_op *op, uint8_t measurement[32]) {
   if (get_one(f, TKMS_F_DEPLOYMENT, &v, &n) != 0 || n != TKMS_SALT_BYTES)
     return tkms_op_fail(op, TKMS_E_BAD_REQUEST,
                         "deployment (the 32-byte deployment salt) is required");
-  if (sodium_memcmp(v, op->core->dep.salt, TKMS_SALT_BYTES) != 0) {
-    char want[2 * TKMS_SALT_BYTES + 3];
-    tkms_hex_encode(op->core->dep.salt, TKMS_SALT_BYTES, want);
-    return tkms_op_fail(op, TKMS_E_WRONG_DEPLOYMENT,
-                        "the request was signed for another deployment; this one's salt is %s",
-                        want);
-  }
-  if (op->deadline < op->now)
-    return tkms_op_fail(op, TKMS_E_EXPIRED, "the deadline %llu has passed (now %llu)",
-                        (unsigned long long)op->deadline, (unsigned long long)op->now);
-  if (op->deadline - op->now > TKMS_MAX_DEADLINE_WINDOW)
-    return tkms_op_fail(op, TKMS_E_DEADLINE_TOO_FAR,
-                        "the deadline is more than %u s ahead (now %llu)", TKMS_MAX_DEADLINE_WINDOW,
-                        (unsigned long long)op->now);
-  return TKMS_OK;
+  return tkms_authz_deployment_deadline(op, v);
 }
 
 int tkms_gov_count_signers(const tkms_gov *g, const uint8_t domain_sep[32], int rt,
