@@ -84,11 +84,18 @@ help:
 	@echo "make reproduce    build tkms-enclave twice in two directories, compare, print its measurement"
 	@echo "make measure      print the measurement of $(ENCLAVE) and its manifest"
 
-$(BUILD)/obj/%.o: src/%.c
+# Objects depend on the compiler and its flags: the stamp is rewritten (and so
+# everything recompiled) only when they change. Without it a build directory kept
+# objects made with older flags (e.g. without the prefix maps of a reproducible build).
+FLAGS_STAMP := $(BUILD)/.flags
+FLAGS_NOW   := $(CC) $(CFLAGS) | $(LDFLAGS)
+$(shell mkdir -p $(BUILD) && { [ -f $(FLAGS_STAMP) ] && [ "$$(cat $(FLAGS_STAMP))" = '$(FLAGS_NOW)' ] || printf '%s' '$(FLAGS_NOW)' > $(FLAGS_STAMP); })
+
+$(BUILD)/obj/%.o: src/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/tests/%.o: tests/unit/%.c
+$(BUILD)/obj/tests/%.o: tests/unit/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
