@@ -371,33 +371,41 @@ static int load_rest(tkms_core *c, tkms_chan *ch) {
 
 static int migrate(tkms_core *c, tkms_chan *ch);
 
-/* After a migration: the successor records itself as the deployment's holder
- * (a counter-moving mutation) before it serves anything. */
-static int migrate_finish(tkms_core *c, tkms_chan *ch) {
-  tkms_fw w;
+/* Sends a finished lifecycle mutation (INIT, MIGRATE_FINISH) through the two-phase
+ * path and reports a refusal or failure under what. A failure of the store or
+ * channel is fail_rc (retry for INIT; a half-done migration is not retried). */
+static int lifecycle_mutate(tkms_core *c, tkms_chan *ch, tkms_fw *w, const char *what,
+                            int fail_rc) {
   tkms_reply rep;
   tkms_resp resp = {0};
-  if (tkms_fw_init(&w, TKMS_OP_MIGRATE_FINISH, 0, 0) != 0) return START_RETRY;
-  if (tkms_fw_finish(&w) != 0) {
-    tkms_fw_free(&w);
+  if (tkms_fw_finish(w) != 0) {
+    tkms_fw_free(w);
     return START_RETRY;
   }
-  int r = tkms_mutate(ch, c->store, &w, NULL, NULL, &rep, &resp);
-  tkms_fw_free(&w);
+  int r = tkms_mutate(ch, c->store, w, NULL, NULL, &rep, &resp);
+  tkms_fw_free(w);
   int rc = START_OK;
   if (r == TKMS_MUT_REFUSED) {
     char msg[512];
     tkms_reply_errmsg(&rep, msg, sizeof msg);
-    fprintf(stderr, "tkms: MIGRATE_FINISH refused by the core (status %u): %s\n", rep.f.status,
+    fprintf(stderr, "tkms: %s refused by the core (status %u): %s\n", what, rep.f.status,
             msg[0] ? msg : "(no reason given)");
     rc = START_REFUSED;
   } else if (r != TKMS_MUT_OK) {
-    fprintf(stderr, "tkms: MIGRATE_FINISH failed: %s\n", resp.body ? resp.body : "?");
-    rc = START_REFUSED;
+    fprintf(stderr, "tkms: %s failed: %s\n", what, resp.body ? resp.body : "?");
+    rc = fail_rc;
   }
   tkms_reply_free(&rep);
   tkms_resp_clear(&resp);
   return rc;
+}
+
+/* After a migration: the successor records itself as the deployment's holder
+ * (a counter-moving mutation) before it serves anything. */
+static int migrate_finish(tkms_core *c, tkms_chan *ch) {
+  tkms_fw w;
+  if (tkms_fw_init(&w, TKMS_OP_MIGRATE_FINISH, 0, 0) != 0) return START_RETRY;
+  return lifecycle_mutate(c, ch, &w, "MIGRATE_FINISH", START_REFUSED);
 }
 
 static int do_load(tkms_core *c, tkms_chan *ch) {
@@ -414,8 +422,6 @@ static int do_load(tkms_core *c, tkms_chan *ch) {
 
 static int do_init(tkms_core *c, tkms_chan *ch) {
   tkms_fw w;
-  tkms_reply rep;
-  tkms_resp resp = {0};
   if (tkms_fw_init(&w, TKMS_OP_INIT, 0, 0) != 0) return START_RETRY;
   /* Trusted time: the Roughtime servers are sealed with the new deployment. */
   if (c->rt_config != NULL) tkms_fw_bytes(&w, TKMS_F_RT_CONFIG, c->rt_config, c->rt_config_len);
@@ -423,26 +429,7 @@ static int do_init(tkms_core *c, tkms_chan *ch) {
     tkms_fw_bytes(&w, TKMS_F_GOVERNOR, c->cfg.governors[i], 20);
   if (c->cfg.threshold > 0) tkms_fw_u32(&w, TKMS_F_GOV_THRESHOLD, c->cfg.threshold);
   if (c->cfg.upgrade_delay > 0) tkms_fw_u64(&w, TKMS_F_GOV_DELAY, c->cfg.upgrade_delay);
-  if (tkms_fw_finish(&w) != 0) {
-    tkms_fw_free(&w);
-    return START_RETRY;
-  }
-  int r = tkms_mutate(ch, c->store, &w, NULL, NULL, &rep, &resp);
-  tkms_fw_free(&w);
-  int rc = START_OK;
-  if (r == TKMS_MUT_REFUSED) {
-    char msg[512];
-    tkms_reply_errmsg(&rep, msg, sizeof msg);
-    fprintf(stderr, "tkms: INIT refused by the core (status %u): %s\n", rep.f.status,
-            msg[0] ? msg : "(no reason given)");
-    rc = START_REFUSED;
-  } else if (r != TKMS_MUT_OK) {
-    fprintf(stderr, "tkms: INIT failed: %s\n", resp.body ? resp.body : "?");
-    rc = START_RETRY;
-  }
-  tkms_reply_free(&rep);
-  tkms_resp_clear(&resp);
-  return rc;
+  return lifecycle_mutate(c, ch, &w, "INIT", START_RETRY);
 }
 
 /* GOV_STATUS into info. A core built before governance existed does not know
