@@ -290,6 +290,9 @@ enum {
   TKMS_F_ATT_MEASUREMENT = 0x7b, /* bytes (32 or 48): the measurement a policy names */
   TKMS_F_ATT_SVN = 0x7c,         /* u32: sgx isvsvn, snp guest_svn (low 16 bits), else 0 */
   TKMS_F_ATT_TCB_STATUS = 0x7d,  /* str: "UpToDate", "OutOfDate", ... */
+
+  /* MAC sessions (fields 0x80-0x87) */
+  TKMS_F_SESSION_X25519 = 0x80, /* 32 bytes, STATUS: the deployment's session X25519 key */
 };
 
 /* F_GOV_MODE values. */
