@@ -68,6 +68,39 @@ static void usage(void) {
       "       tkms-enclave --measure   (print the measurement and its manifest, then exit)");
 }
 
+/* Answers waiting to be written: a pipelined socket's answers leave in one
+ * write(2) when several requests arrived together. */
+typedef struct {
+  uint8_t *buf;
+  size_t len;
+} outq;
+
+#define OUTQ_BYTES (64u * 1024u)
+
+static int outq_flush(int fd, outq *q) {
+  size_t off = 0;
+  while (off < q->len) {
+    ssize_t n = write(fd, q->buf + off, q->len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    off += (size_t)n;
+  }
+  explicit_bzero(q->buf, q->len);
+  q->len = 0;
+  return 0;
+}
+
+/* Queues one answer; an answer that does not fit is written on its own. */
+static int outq_put(int fd, outq *q, const tkms_fw *resp) {
+  if (q->len + resp->len > OUTQ_BYTES) {
+    if (outq_flush(fd, q) != 0) return -1;
+    if (resp->len > OUTQ_BYTES) return tkms_frame_send(fd, resp);
+  }
+  memcpy(q->buf + q->len, resp->buf, resp->len);
+  q->len += resp->len;
+  return 0;
+}
+
 static void *worker_main(void *arg) {
   worker *w = arg;
   /* Crypto libraries keep secret temporaries on the stack: keep it out of swap. */
@@ -79,17 +112,22 @@ static void *worker_main(void *arg) {
       tkms_log("socket %d: cannot lock the worker stack (%s)", w->fd, strerror(errno));
     pthread_attr_destroy(&a);
   }
-  /* Give this thread its malloc arena now, while mmap of any kind is allowed. */
+  /* Give this thread its malloc arena and its buffers now, while mmap of any
+   * kind is allowed. */
   free(malloc(64));
+  tkms_frame_reader rd;
+  outq q = {.buf = malloc(OUTQ_BYTES), .len = 0};
+  int ok = tkms_frame_reader_init(&rd, w->fd) == 0 && q.buf != NULL;
   pthread_barrier_wait(w->ready);
   pthread_barrier_wait(w->go);
+  if (!ok) tkms_log("socket %d: out of memory; closing it", w->fd);
 
   tkms_conn conn;
   tkms_conn_init(&conn, w->core);
-  for (;;) {
+  while (ok) {
     uint8_t *buf = NULL;
     size_t len = 0;
-    int r = tkms_frame_recv(w->fd, &buf, &len);
+    int r = tkms_frame_reader_next(&rd, &buf, &len);
     if (r == 1) break; /* the host closed the socket */
     if (r != 0) {
       tkms_log("socket %d: unreadable or oversized frame; closing it", w->fd);
@@ -98,8 +136,10 @@ static void *worker_main(void *arg) {
     tkms_fw resp;
     int d = tkms_core_dispatch(&conn, buf, len, &resp);
     tkms_frame_buf_free(buf, len);
-    int s = d == 0 ? tkms_frame_send(w->fd, &resp) : -1;
+    int s = d == 0 ? outq_put(w->fd, &q, &resp) : -1;
     tkms_fw_free(&resp);
+    /* Answer before waiting for more: only requests already here are batched. */
+    if (s == 0 && !tkms_frame_reader_ready(&rd)) s = outq_flush(w->fd, &q);
     if (s != 0) {
       tkms_log("socket %d: cannot answer (%s); closing it", w->fd,
                d == 0 ? "write failed" : "out of memory");
@@ -107,6 +147,11 @@ static void *worker_main(void *arg) {
     }
   }
   tkms_conn_close(&conn); /* aborts a transaction the host never finished */
+  tkms_frame_reader_free(&rd);
+  if (q.buf != NULL) {
+    explicit_bzero(q.buf, OUTQ_BYTES);
+    free(q.buf);
+  }
   close(w->fd);
   return NULL;
 }

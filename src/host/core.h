@@ -26,7 +26,8 @@ typedef struct {
   const char *data_dir;              /* passed to the core as --data-dir */
   const char *platform;              /* passed to the core as --platform; NULL = sim */
   const char *attestation_test_root; /* passed as --attestation-test-root; NULL = none */
-  unsigned channels;                 /* sockets = core workers, 1..64 */
+  unsigned channels;                 /* synchronous sockets, 1..64 */
+  unsigned pipes;                    /* pipelined sockets, 0..TKMS_MAX_PIPES */
   tkms_store *store;                 /* where the sealed state lives */
   const uint8_t *rt_config;          /* F_RT_CONFIG for INIT of a new deployment (NULL: none) */
   size_t rt_config_len;
@@ -101,5 +102,22 @@ void tkms_reply_free(tkms_reply *rep);
 /* The core's F_ERR_MSG of an error reply, or "" if absent; longer than cap
  * it is truncated, non-printable bytes become '?'. */
 void tkms_reply_errmsg(const tkms_reply *rep, char *out, size_t cap);
+
+/* Pipelined calls (core_pipe.c), for requests that need one exchange and no
+ * transaction (signing). A few extra sockets carry them: the caller does not
+ * wait; requests queue on a socket and the core answers them in order, so one
+ * wake-up of the core serves every request that arrived meanwhile, and the
+ * HTTP thread serves other connections instead of blocking. done(ctx, rep)
+ * runs exactly once on the socket's reader thread: rep (the callee owns it
+ * and frees it with tkms_reply_free) is the answer, or NULL when the core
+ * failed before answering (then nothing can be said about the outcome). It
+ * must not block. */
+typedef void (*tkms_core_done_fn)(void *ctx, tkms_reply *rep);
+/* Sends the finished frame req (its seq is set here). Returns 0 when done will
+ * be called; -1 when the core is unavailable or the sockets are full (up to
+ * TKMS_PIPE_DEPTH requests each), and then it will not be. */
+int tkms_core_submit(tkms_core *c, tkms_fw *req, tkms_core_done_fn done, void *ctx);
+/* 1 if the core has pipelined sockets (serve --core-pipelines > 0). */
+int tkms_core_pipelined(const tkms_core *c);
 
 #endif

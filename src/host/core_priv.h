@@ -20,6 +20,33 @@ struct tkms_chan {
   tkms_core *core;
 };
 
+/* One request on a pipelined socket, waiting for its answer. */
+typedef struct {
+  uint32_t seq;
+  uint16_t op;
+  tkms_core_done_fn done;
+  void *ctx;
+  struct timespec sent; /* CLOCK_MONOTONIC */
+} tkms_pending;
+
+#define TKMS_MAX_PIPES 8
+#define TKMS_PIPE_DEPTH 256u
+
+/* A pipelined socket (core_pipe.c). Lock order: wmu, then qmu. */
+typedef struct {
+  pthread_mutex_t wmu; /* one writer at a time: frames go out whole and in queue order */
+  pthread_mutex_t qmu; /* fd, the queue, quit */
+  pthread_cond_t cv;   /* fd changed (set by the supervisor, closed by the reader) */
+  int fd;              /* -1 while the core is down; only the reader closes it */
+  uint32_t seq;
+  tkms_pending q[TKMS_PIPE_DEPTH]; /* FIFO: the core answers in order */
+  unsigned head, count;
+  int quit;
+  pthread_t reader;
+  int reader_started;
+  tkms_core *core;
+} tkms_pipe;
+
 struct tkms_core {
   char *enclave_path;
   char *data_dir;
@@ -35,6 +62,9 @@ struct tkms_core {
   unsigned n;
   tkms_chan *chans;
   atomic_uint next_hint;
+  unsigned n_pipes;
+  tkms_pipe *pipes;
+  atomic_uint next_pipe;
   atomic_int available;
   atomic_int stopping;
   atomic_int fatal;
@@ -52,6 +82,15 @@ struct tkms_core {
 void tkms_core_mark_failed(tkms_core *c, const char *why);
 /* Locks channel i regardless of availability (supervisor during start-up). */
 void tkms_chan_lock(tkms_chan *ch);
+/* Pipelined sockets (core_pipe.c): start their reader threads (0 or -1); hand
+ * a new socket to pipe i (the reader takes it over); shut every socket down
+ * and wait until the readers have failed what was queued and closed them; stop
+ * and join the readers. */
+int tkms_pipes_start(tkms_core *c);
+void tkms_pipe_attach(tkms_pipe *p, int fd);
+void tkms_pipes_drop(tkms_core *c);
+void tkms_pipes_stop(tkms_core *c);
+
 /* Sets the send/receive timeouts that bound every exchange. Returns 0 or -1. */
 int tkms_chan_set_timeouts(int fd);
 

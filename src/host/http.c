@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,15 @@ struct tkms_http {
   struct MHD_Daemon *d;
   int listen_fd;
   tkms_host *host;
+  /* Deferred requests (routes.h): suspended connections waiting for the core.
+   * MHD_stop_daemon must not meet one, so stop sets stopping and waits for
+   * suspended to reach 0; a handler counts itself in before it looks at
+   * stopping, so one of the two always sees the other. */
+  atomic_int suspended;
+  atomic_int stopping;
 };
+
+enum { DEF_NONE, DEF_WAITING, DEF_ANSWERED, DEF_RERUN };
 
 /* Per-request state, allocated on the first callback. */
 typedef struct {
@@ -38,7 +47,11 @@ typedef struct {
   size_t len, cap;
   struct timespec t0;
   unsigned status;
-  tkms_resp early; /* an error decided before the body was read */
+  tkms_resp early;  /* an error decided before the body was read */
+  int deferred;     /* DEF_*: a deferred route's progress */
+  tkms_resp answer; /* its answer (DEF_ANSWERED) */
+  struct MHD_Connection *conn;
+  tkms_http *http;
   char method[16];
   char path[256];
 } req_ctx;
@@ -172,6 +185,56 @@ static int append(req_ctx *rc, const char *data, size_t n) {
   return 0;
 }
 
+/* A deferred route's answer, on the core pipe's reader thread. */
+static void on_deferred(void *ctx, tkms_resp *resp) {
+  req_ctx *rc = ctx;
+  tkms_http *h = rc->http;
+  struct MHD_Connection *conn = rc->conn;
+  if (resp != NULL) {
+    rc->answer = *resp; /* takes the body */
+    memset(resp, 0, sizeof *resp);
+    rc->deferred = DEF_ANSWERED;
+  } else {
+    rc->deferred = DEF_RERUN;
+  }
+  /* rc may be gone as soon as the connection runs again. */
+  MHD_resume_connection(conn);
+  atomic_fetch_sub(&h->suspended, 1);
+}
+
+/* Checks the request and builds its frame here, then suspends the connection
+ * until the core's answer comes back (on_deferred), so this thread serves
+ * other connections meanwhile. Suspend comes first: the answer may arrive
+ * before submit returns. */
+static enum MHD_Result defer(tkms_http *h, struct MHD_Connection *conn, req_ctx *rc,
+                             tkms_req *req) {
+  tkms_resp resp = {0};
+  atomic_fetch_add(&h->suspended, 1);
+  if (atomic_load(&h->stopping)) {
+    atomic_fetch_sub(&h->suspended, 1);
+    tkms_route_run(req, &resp);
+  } else {
+    tkms_route_job *j = tkms_route_prepare(req, &resp);
+    if (j != NULL) {
+      rc->deferred = DEF_WAITING;
+      rc->conn = conn;
+      rc->http = h;
+      MHD_suspend_connection(conn);
+      if (tkms_route_job_submit(h->host, j, on_deferred, rc) == 0) return MHD_YES;
+      /* Not queued (pipes full, core restarting): answer the usual way. */
+      tkms_route_run(req, &rc->answer);
+      rc->deferred = DEF_ANSWERED;
+      MHD_resume_connection(conn);
+      atomic_fetch_sub(&h->suspended, 1);
+      return MHD_YES;
+    }
+    atomic_fetch_sub(&h->suspended, 1);
+  }
+  enum MHD_Result ok = queue(conn, rc, &resp);
+  tkms_resp_clear(&resp);
+  return ok;
+}
+
 static void copy_printable(char *dst, size_t cap, const char *src) {
   size_t j = 0;
   for (size_t i = 0; src && src[i] && j + 1 < cap; i++) dst[j++] = src[i];
@@ -212,6 +275,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   }
   tkms_req req = {
       .host = h->host, .route = &rc->route, .body = rc->body, .body_len = rc->len, .conn = conn};
+  if (rc->deferred == DEF_ANSWERED) return queue(conn, rc, &rc->answer);
+  if (rc->deferred == DEF_NONE && tkms_route_defers(&rc->route) &&
+      tkms_core_pipelined(h->host->core))
+    return defer(h, conn, rc, &req);
   tkms_resp resp = {0};
   tkms_route_run(&req, &resp);
   enum MHD_Result ok = queue(conn, rc, &resp);
@@ -225,6 +292,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   if (rc == NULL) return;
   tkms_access_log(rc->method, rc->path, rc->status, elapsed_us(rc));
   tkms_resp_clear(&rc->early);
+  tkms_resp_clear(&rc->answer);
   if (rc->body) {
     explicit_bzero(rc->body, rc->cap);
     free(rc->body);
@@ -318,7 +386,7 @@ int tkms_http_start(const tkms_http_config *cfg, tkms_http **out, unsigned *port
   h->host = cfg->host;
   h->listen_fd = fd;
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
-                   MHD_USE_TURBO | (v6 ? MHD_USE_IPv6 : 0);
+                   MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_IPv6 : 0);
   flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
   h->d = MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
@@ -343,6 +411,13 @@ void tkms_http_stop(tkms_http *h) {
   /* Quiesce first: no new connections, and we get the listen socket back. */
   MHD_socket fd = MHD_quiesce_daemon(h->d);
   if (fd != MHD_INVALID_SOCKET) close(fd);
+  /* No connection may stay suspended: deferred requests finish first (the
+   * core is still running; a core that dies fails them, so this ends). */
+  atomic_store(&h->stopping, 1);
+  while (atomic_load(&h->suspended) > 0) {
+    struct timespec ts = {0, 1000000L};
+    nanosleep(&ts, NULL);
+  }
   MHD_stop_daemon(h->d);
   free(h);
 }

@@ -285,6 +285,19 @@ static void refusal(tkms_reply *rep, tkms_resp *resp) {
   tkms_reply_free(rep);
 }
 
+int tkms_core_answer(tkms_reply *rep, tkms_resp *resp) {
+  if (rep == NULL) {
+    tkms_resp_unavailable(resp, "the trusted core stopped before answering; retry");
+    return -1;
+  }
+  if (rep->f.status != TKMS_OK) {
+    int status = rep->f.status;
+    refusal(rep, resp);
+    return status;
+  }
+  return 0;
+}
+
 int tkms_core_request(tkms_host *h, tkms_fw *w, tkms_reply *rep, tkms_resp *resp) {
   memset(rep, 0, sizeof *rep);
   if (tkms_fw_finish(w) != 0) {
@@ -548,6 +561,18 @@ static void route_attestation(tkms_req *req, tkms_resp *resp) {
 }
 
 /* ---- dispatch ---------------------------------------------------------------- */
+
+int tkms_route_defers(const tkms_route *r) {
+  return r->id == TKMS_R_KEY_SIGN;
+}
+
+tkms_route_job *tkms_route_prepare(tkms_req *req, tkms_resp *resp) {
+  if (req->route->id != TKMS_R_KEY_SIGN) {
+    tkms_resp_error(resp, 500, "internal", "this route cannot be deferred");
+    return NULL;
+  }
+  return tkms_route_key_sign_prepare(req, resp);
+}
 
 void tkms_route_run(tkms_req *req, tkms_resp *resp) {
   switch (req->route->id) {

@@ -79,4 +79,22 @@ const char *tkms_req_query(const tkms_req *req, const char *name);
 /* Runs the matched route; always fills resp. */
 void tkms_route_run(tkms_req *req, tkms_resp *resp);
 
+/* Deferred routes (signing): the request is checked and its frame built on the
+ * HTTP thread, then queued on a pipelined core socket (core.h) while the HTTP
+ * thread serves other connections.
+ *   tkms_route_defers: the route can be deferred.
+ *   tkms_route_prepare: NULL with resp filled (an answer now, e.g. 400), or a
+ *     job to submit.
+ *   tkms_route_job_submit: 0 when done(ctx, resp) will be called exactly once,
+ *     on another thread, with the answer (the callee takes resp's contents), or
+ *     with resp NULL meaning "run the route again with tkms_route_run" (a
+ *     rotation raced the request); -1 when the job could not be queued (the
+ *     pipelines are full or the core is restarting): the job is freed and the
+ *     caller runs the route with tkms_route_run. */
+typedef struct tkms_route_job tkms_route_job;
+typedef void (*tkms_route_done_fn)(void *ctx, tkms_resp *resp);
+int tkms_route_defers(const tkms_route *r);
+tkms_route_job *tkms_route_prepare(tkms_req *req, tkms_resp *resp);
+int tkms_route_job_submit(tkms_host *h, tkms_route_job *j, tkms_route_done_fn done, void *ctx);
+
 #endif

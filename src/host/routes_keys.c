@@ -291,14 +291,23 @@ void tkms_route_key_get(tkms_req *req, tkms_resp *resp) {
 
 /* ---- POST /v1/keys/{id}/sign ------------------------------------------------------ */
 
-void tkms_route_key_sign(tkms_req *req, tkms_resp *resp) {
+/* What the answer names besides the core's result. */
+typedef struct {
+  uint8_t id[16];
+  char mode[17];
+} sign_meta;
+
+/* Parses the body and builds a KEY_SIGN frame carrying the key's current
+ * sealed record, finished. Returns 0, or -1 with resp set. */
+static int sign_build(tkms_req *req, tkms_fw *w, sign_meta *m, tkms_resp *resp) {
   static const char *const fields[] = {"mode", "payload", "version", TKMS_ENVELOPE_FIELDS,
                                        "session_id"};
-  uint8_t id[16];
   tkms_key_meta k;
   json_t *body;
-  if (tkms_path_id(req, id, sizeof id, "key id", resp) != 0) return;
-  if (tkms_body_parse(req, fields, sizeof fields / sizeof *fields, &body, resp) != 0) return;
+  int rc = -1;
+  memset(w, 0, sizeof *w);
+  if (tkms_path_id(req, m->id, sizeof m->id, "key id", resp) != 0) return -1;
+  if (tkms_body_parse(req, fields, sizeof fields / sizeof *fields, &body, resp) != 0) return -1;
   tkms_json_err e = {0};
   const char *mode;
   size_t plen;
@@ -307,7 +316,7 @@ void tkms_route_key_sign(tkms_req *req, tkms_resp *resp) {
   if (payload == NULL) {
     json_decref(body);
     tkms_resp_error(resp, 500, "internal", "out of memory");
-    return;
+    return -1;
   }
   if (tkms_json_str(body, "mode", 1, 16, &mode, &e) != 0 ||
       tkms_json_hex(body, "payload", 1, 0, TKMS_MAX_PAYLOAD, payload, &plen, &e) != 0 ||
@@ -315,73 +324,142 @@ void tkms_route_key_sign(tkms_req *req, tkms_resp *resp) {
     tkms_resp_json_error(resp, &e);
     goto out;
   }
+  snprintf(m->mode, sizeof m->mode, "%s", mode);
   if (want_version == 0 || want_version > UINT32_MAX) {
     tkms_resp_error(resp, 400, "bad_request", "version must be a key version (1 .. 2^32-1)");
     goto out;
   }
-  if (lookup(req->host, id, 1, &k, resp) != 0) goto out;
-  for (int attempt = 0; attempt < SIGN_ATTEMPTS; attempt++) {
-    uint32_t ver;
-    uint8_t *blob;
-    size_t blen;
-    tkms_resp_clear(resp);
-    int rc = tkms_store_record_get(req->host->store, TKMS_REC_KEY, id, 16, &ver, &blob, &blen);
-    if (rc != TKMS_STORE_OK) {
-      if (rc == TKMS_STORE_NOTFOUND)
-        tkms_resp_error(resp, 500, "internal", "the key's sealed record is missing from storage");
-      else
-        tkms_resp_store_error(resp, rc);
-      goto out;
-    }
-    tkms_fw w;
-    tkms_reply rep;
-    if (tkms_fw_init(&w, TKMS_OP_KEY_SIGN, 0, 0) != 0) {
-      tkms_store_free(blob, blen);
-      tkms_resp_error(resp, 500, "internal", "out of memory");
-      goto out;
-    }
-    tkms_fw_bytes(&w, TKMS_F_KEY_ID, id, sizeof id);
-    tkms_fw_str(&w, TKMS_F_SIGN_MODE, mode);
-    tkms_fw_bytes(&w, TKMS_F_PAYLOAD, payload, plen);
-    tkms_fw_u32(&w, TKMS_F_VERSION, (uint32_t)want_version);
-    tkms_fw_bytes(&w, TKMS_F_BLOB, blob, blen);
-    tkms_store_free(blob, blen);
-    if (tkms_envelope_parse(body, &w, 1, NULL, &e) != 0) {
-      tkms_fw_free(&w);
-      tkms_resp_json_error(resp, &e);
-      goto out;
-    }
-    rc = tkms_core_request(req->host, &w, &rep, resp);
-    tkms_fw_free(&w);
-    if (rc != 0) {
-      if (rc == TKMS_E_STALE_RECORD) continue; /* a rotation raced us: re-read the blob */
-      goto out;
-    }
-    uint8_t sig[65];
-    const uint8_t *sv;
-    size_t slen;
-    uint32_t version;
-    if (tkms_frame_get(&rep.f, TKMS_F_SIGNATURE, &sv, &slen) != 0 || (slen != 64 && slen != 65) ||
-        tkms_frame_get_u32(&rep.f, TKMS_F_VERSION, &version) != 0) {
-      tkms_reply_free(&rep);
-      tkms_resp_error(resp, 500, "internal", "the core's signing answer is incomplete");
-      goto out;
-    }
-    memcpy(sig, sv, slen);
-    uint8_t point[64]; /* bn254_hash / avs_registration: the G1 point that was signed */
-    int has_point = tkms_frame_get_fixed(&rep.f, TKMS_F_BN_POINT, point, sizeof point) == 0;
-    tkms_reply_free(&rep);
-    json_t *o =
-        json_pack("{s:o, s:I, s:s, s:o}", "key_id", tkms_json_hexstr(id, 16), "version",
-                  (json_int_t)version, "mode", mode, "signature", tkms_json_hexstr(sig, slen));
-    if (o && has_point) json_object_set_new(o, "point", tkms_json_hexstr(point, sizeof point));
-    tkms_resp_json(resp, 200, o);
+  if (lookup(req->host, m->id, 1, &k, resp) != 0) goto out;
+  uint32_t ver;
+  uint8_t *blob;
+  size_t blen;
+  int src = tkms_store_record_get(req->host->store, TKMS_REC_KEY, m->id, 16, &ver, &blob, &blen);
+  if (src != TKMS_STORE_OK) {
+    if (src == TKMS_STORE_NOTFOUND)
+      tkms_resp_error(resp, 500, "internal", "the key's sealed record is missing from storage");
+    else
+      tkms_resp_store_error(resp, src);
     goto out;
   }
+  if (tkms_fw_init(w, TKMS_OP_KEY_SIGN, 0, 0) != 0) {
+    tkms_store_free(blob, blen);
+    tkms_resp_error(resp, 500, "internal", "out of memory");
+    goto out;
+  }
+  tkms_fw_bytes(w, TKMS_F_KEY_ID, m->id, sizeof m->id);
+  tkms_fw_str(w, TKMS_F_SIGN_MODE, mode);
+  tkms_fw_bytes(w, TKMS_F_PAYLOAD, payload, plen);
+  tkms_fw_u32(w, TKMS_F_VERSION, (uint32_t)want_version);
+  tkms_fw_bytes(w, TKMS_F_BLOB, blob, blen);
+  tkms_store_free(blob, blen);
+  if (tkms_envelope_parse(body, w, 1, NULL, &e) != 0) {
+    tkms_fw_free(w);
+    tkms_resp_json_error(resp, &e);
+    goto out;
+  }
+  if (tkms_fw_finish(w) != 0) {
+    tkms_fw_free(w);
+    tkms_resp_error(resp, 400, "bad_request", "the request is too large for the core");
+    goto out;
+  }
+  rc = 0;
 out:
   explicit_bzero(payload, TKMS_MAX_PAYLOAD);
   free(payload);
   json_decref(body);
+  return rc;
+}
+
+/* Renders the core's OK answer; frees rep. */
+static void sign_render(const sign_meta *m, tkms_reply *rep, tkms_resp *resp) {
+  uint8_t sig[65];
+  const uint8_t *sv;
+  size_t slen;
+  uint32_t version;
+  if (tkms_frame_get(&rep->f, TKMS_F_SIGNATURE, &sv, &slen) != 0 || (slen != 64 && slen != 65) ||
+      tkms_frame_get_u32(&rep->f, TKMS_F_VERSION, &version) != 0) {
+    tkms_reply_free(rep);
+    tkms_resp_error(resp, 500, "internal", "the core's signing answer is incomplete");
+    return;
+  }
+  memcpy(sig, sv, slen);
+  uint8_t point[64]; /* bn254_hash / avs_registration: the G1 point that was signed */
+  int has_point = tkms_frame_get_fixed(&rep->f, TKMS_F_BN_POINT, point, sizeof point) == 0;
+  tkms_reply_free(rep);
+  json_t *o =
+      json_pack("{s:o, s:I, s:s, s:o}", "key_id", tkms_json_hexstr(m->id, 16), "version",
+                (json_int_t)version, "mode", m->mode, "signature", tkms_json_hexstr(sig, slen));
+  if (o && has_point) json_object_set_new(o, "point", tkms_json_hexstr(point, sizeof point));
+  tkms_resp_json(resp, 200, o);
+}
+
+void tkms_route_key_sign(tkms_req *req, tkms_resp *resp) {
+  for (int attempt = 0; attempt < SIGN_ATTEMPTS; attempt++) {
+    sign_meta m;
+    tkms_fw w;
+    tkms_reply rep;
+    tkms_resp_clear(resp);
+    if (sign_build(req, &w, &m, resp) != 0) return;
+    int rc = tkms_core_request(req->host, &w, &rep, resp);
+    tkms_fw_free(&w);
+    if (rc == TKMS_E_STALE_RECORD) continue; /* a rotation raced us: re-read the blob */
+    if (rc != 0) return;
+    sign_render(&m, &rep, resp);
+    return;
+  }
+}
+
+/* The pipelined form (routes.h): the frame is built on the HTTP thread, the
+ * answer rendered on the pipe's reader thread. */
+struct tkms_route_job {
+  sign_meta m;
+  tkms_fw w;
+  tkms_route_done_fn done;
+  void *ctx;
+};
+
+tkms_route_job *tkms_route_key_sign_prepare(tkms_req *req, tkms_resp *resp) {
+  tkms_route_job *j = calloc(1, sizeof *j);
+  if (j == NULL) {
+    tkms_resp_error(resp, 500, "internal", "out of memory");
+    return NULL;
+  }
+  if (sign_build(req, &j->w, &j->m, resp) != 0) {
+    free(j);
+    return NULL;
+  }
+  return j;
+}
+
+static void sign_done(void *arg, tkms_reply *rep) {
+  tkms_route_job *j = arg;
+  tkms_resp resp = {0};
+  int rc = tkms_core_answer(rep, &resp);
+  if (rc == TKMS_E_STALE_RECORD) {
+    /* A rotation raced us: the synchronous route re-reads the blob. */
+    tkms_resp_clear(&resp);
+    j->done(j->ctx, NULL);
+  } else {
+    if (rc == 0) sign_render(&j->m, rep, &resp);
+    j->done(j->ctx, &resp);
+  }
+  free(j);
+}
+
+int tkms_route_job_submit(tkms_host *h, tkms_route_job *j, tkms_route_done_fn done, void *ctx) {
+  j->done = done;
+  j->ctx = ctx;
+  /* The frame is written before submit returns, and j belongs to sign_done
+   * (which may run already) once submit succeeded: take the frame out first. */
+  tkms_fw w = j->w;
+  memset(&j->w, 0, sizeof j->w);
+  int r = tkms_core_submit(h->core, &w, sign_done, j);
+  tkms_fw_free(&w); /* it carried the sealed record */
+  if (r != 0) {
+    free(j);
+    return -1;
+  }
+  return 0;
 }
 
 /* ---- POST /v1/keys/{id}/rotate and DELETE /v1/keys/{id} ------------------------ */

@@ -37,6 +37,10 @@ void tkms_resp_store_error(tkms_resp *resp, int store_rc);
  * is the core's refusal (a TKMS_E_* status > 0, mapped through errors.c) or -1
  * (503 when the core is unavailable, or the request could not be built). */
 int tkms_core_request(tkms_host *h, tkms_fw *w, tkms_reply *rep, tkms_resp *resp);
+/* Maps an answer of tkms_core_submit as tkms_core_request does: rep NULL (the
+ * core failed) is 503; a refusal sets resp and frees rep, returning its
+ * status; 0 leaves an OK rep to the caller. */
+int tkms_core_answer(tkms_reply *rep, tkms_resp *resp);
 /* The same for a two-phase mutation (mutation.h). Returns 0 (committed,
  * rep holds the result) or -1 with resp set. */
 int tkms_core_mutation(tkms_host *h, tkms_fw *w, tkms_meta_fn fn, void *ctx, tkms_reply *rep,
@@ -57,6 +61,7 @@ void tkms_route_keys_create(tkms_req *req, tkms_resp *resp);
 void tkms_route_keys_list(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_get(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_sign(tkms_req *req, tkms_resp *resp);
+tkms_route_job *tkms_route_key_sign_prepare(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_rotate(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_destroy(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_policy_get(tkms_req *req, tkms_resp *resp);

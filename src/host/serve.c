@@ -30,6 +30,7 @@ typedef struct {
   const char *platform;
   const char *test_root;
   unsigned workers;
+  unsigned pipelines; /* pipelined core sockets for signing */
   unsigned max_connections;
   const char *roughtime_config;
   int insecure_host_time;
@@ -49,7 +50,10 @@ static void usage(FILE *f) {
           "                  [--enclave PATH] [--max-connections N] [--platform NAME]\n"
           "  --data-dir DIR        sealed state and metadata (default ./var)\n"
           "  --listen HOST:PORT    address to bind (default 127.0.0.1:8420; port 0 = any)\n"
-          "  --workers N           HTTP threads and core sockets, 1..64 (default 4)\n"
+          "  --workers N           HTTP threads and core sockets, 1..56 (default 4)\n"
+          "  --core-pipelines N    extra core sockets on which signing requests are queued\n"
+          "                        without waiting for each answer, 0..8 (default 1; 0 = sign\n"
+          "                        over the worker sockets)\n"
           "  --enclave PATH        the trusted core binary (default: tkms-enclave beside tkms)\n"
           "  --max-connections N   concurrent connections (default 1024)\n"
           "  --platform NAME       the core's platform: sim (default), tpm2\n"
@@ -91,6 +95,7 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
   o->platform = "sim";
   o->test_root = NULL;
   o->workers = 4;
+  o->pipelines = 1;
   o->max_connections = 1024;
   o->roughtime_config = NULL;
   o->insecure_host_time = 0;
@@ -108,10 +113,10 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
       continue;
     }
     static const char *const names[] = {
-        "--data-dir",        "--listen",    "--workers",          "--enclave",
-        "--max-connections", "--platform",  "--roughtime-config", "--time-interval",
-        "--governor",        "--threshold", "--upgrade-delay",    "--attestation-test-root",
-        "--policy-sweep"};
+        "--data-dir",        "--listen",        "--workers",          "--enclave",
+        "--max-connections", "--platform",      "--roughtime-config", "--time-interval",
+        "--governor",        "--threshold",     "--upgrade-delay",    "--attestation-test-root",
+        "--policy-sweep",    "--core-pipelines"};
     const char *val = NULL;
     size_t k;
     for (k = 0; k < sizeof names / sizeof *names; k++) {
@@ -141,8 +146,8 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
         o->listen = val;
         break;
       case 2:
-        if (parse_uint(val, 1, 64, &o->workers) != 0) {
-          fprintf(stderr, "tkms serve: --workers must be 1..64\n");
+        if (parse_uint(val, 1, 56, &o->workers) != 0) {
+          fprintf(stderr, "tkms serve: --workers must be 1..56\n");
           return -1;
         }
         break;
@@ -224,6 +229,12 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
       case 12:
         if (parse_uint(val, 0, 3600, &o->policy_sweep) != 0) {
           fprintf(stderr, "tkms serve: --policy-sweep must be 0..3600 seconds\n");
+          return -1;
+        }
+        break;
+      case 13:
+        if (parse_uint(val, 0, 8, &o->pipelines) != 0) {
+          fprintf(stderr, "tkms serve: --core-pipelines must be 0..8\n");
           return -1;
         }
         break;
@@ -351,6 +362,7 @@ int tkms_serve_main(int argc, char **argv) {
                          .platform = o.platform,
                          .attestation_test_root = o.test_root,
                          .channels = o.workers,
+                         .pipes = o.pipelines,
                          .store = store,
                          .rt_config = rtcfg_len > 0 ? rtcfg : NULL,
                          .rt_config_len = rtcfg_len,

@@ -101,7 +101,8 @@ static int spawn_core(tkms_core *c, const char *mode_flag) {
   unsigned made = 0;
   int errpipe[2] = {-1, -1};
   int rc = -1;
-  for (; made < c->n; made++) {
+  unsigned total = c->n + c->n_pipes;
+  for (; made < total; made++) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
       fprintf(stderr, "tkms: socketpair: %s\n", strerror(errno));
@@ -116,7 +117,7 @@ static int spawn_core(tkms_core *c, const char *mode_flag) {
   }
   if (pipe2(errpipe, O_CLOEXEC) != 0) goto out;
   char workers[16];
-  snprintf(workers, sizeof workers, "%u", c->n);
+  snprintf(workers, sizeof workers, "%u", total);
   char *argv[12] = {c->enclave_path, "--data-dir", c->data_dir, "--workers",
                     workers,         "--platform", c->platform};
   int argc = 7;
@@ -132,7 +133,7 @@ static int spawn_core(tkms_core *c, const char *mode_flag) {
     goto out;
   }
   pid_t pid = fork();
-  if (pid == 0) child_exec(child_fds, c->n, errpipe[1], argv);
+  if (pid == 0) child_exec(child_fds, total, errpipe[1], argv);
   if (pid < 0) {
     pthread_mutex_unlock(&c->state_mu);
     fprintf(stderr, "tkms: fork: %s\n", strerror(errno));
@@ -157,6 +158,10 @@ static int spawn_core(tkms_core *c, const char *mode_flag) {
     c->chans[i].seq = 0;
     pthread_mutex_unlock(&c->chans[i].mu);
     host_fds[i] = -1;
+  }
+  for (unsigned i = 0; i < c->n_pipes; i++) {
+    tkms_pipe_attach(&c->pipes[i], host_fds[c->n + i]);
+    host_fds[c->n + i] = -1;
   }
   rc = 0;
 out:
@@ -204,6 +209,7 @@ static void drop_channels(tkms_core *c) {
     c->chans[i].fd = -1;
     pthread_mutex_unlock(&c->chans[i].mu);
   }
+  tkms_pipes_drop(c);
 }
 
 /* ---- start-up protocol ------------------------------------------------------- */
@@ -590,7 +596,7 @@ static void keep_core(tkms_core *c) {
 }
 
 static tkms_core *core_alloc(const char *enclave, const char *data_dir, const char *platform,
-                             unsigned n, tkms_store *store);
+                             unsigned n, unsigned n_pipes, tkms_store *store);
 static void core_free(tkms_core *c);
 static void kill_and_reap(tkms_core *c);
 
@@ -653,7 +659,7 @@ static int migrate(tkms_core *c, tkms_chan *ch) {
           "asking the previous core (%s) to hand it over\n",
           hb, ha, a_path);
 
-  tkms_core *a = core_alloc(a_path, c->data_dir, c->platform, 1, c->store);
+  tkms_core *a = core_alloc(a_path, c->data_dir, c->platform, 1, 0, c->store);
   if (a == NULL) return START_RETRY;
   a->migrate_source = 1;
   tkms_chan *cha = &a->chans[0];
@@ -917,6 +923,13 @@ static void *supervise(void *arg) {
 }
 
 static void core_free(tkms_core *c) {
+  tkms_pipes_stop(c);
+  for (unsigned i = 0; i < c->n_pipes; i++) {
+    pthread_mutex_destroy(&c->pipes[i].wmu);
+    pthread_mutex_destroy(&c->pipes[i].qmu);
+    pthread_cond_destroy(&c->pipes[i].cv);
+  }
+  free(c->pipes);
   if (c->chans) {
     for (unsigned i = 0; i < c->n; i++) pthread_mutex_destroy(&c->chans[i].mu);
   }
@@ -932,7 +945,7 @@ static void core_free(tkms_core *c) {
 }
 
 static tkms_core *core_alloc(const char *enclave, const char *data_dir, const char *platform,
-                             unsigned n, tkms_store *store) {
+                             unsigned n, unsigned n_pipes, tkms_store *store) {
   tkms_core *c = calloc(1, sizeof *c);
   if (c == NULL) return NULL;
   pthread_mutex_init(&c->state_mu, NULL);
@@ -943,7 +956,20 @@ static tkms_core *core_alloc(const char *enclave, const char *data_dir, const ch
   c->data_dir = strdup(data_dir);
   c->platform = strdup(platform != NULL ? platform : "sim");
   c->chans = calloc(c->n, sizeof *c->chans);
-  if (!c->enclave_path || !c->data_dir || !c->platform || !c->chans) {
+  c->pipes = n_pipes > 0 ? calloc(n_pipes, sizeof *c->pipes) : NULL;
+  if (!c->enclave_path || !c->data_dir || !c->platform || !c->chans || (n_pipes > 0 && !c->pipes)) {
+    core_free(c);
+    return NULL;
+  }
+  c->n_pipes = n_pipes;
+  for (unsigned i = 0; i < n_pipes; i++) {
+    pthread_mutex_init(&c->pipes[i].wmu, NULL);
+    pthread_mutex_init(&c->pipes[i].qmu, NULL);
+    pthread_cond_init(&c->pipes[i].cv, NULL);
+    c->pipes[i].fd = -1;
+    c->pipes[i].core = c;
+  }
+  if (tkms_pipes_start(c) != 0) {
     core_free(c);
     return NULL;
   }
@@ -956,11 +982,12 @@ static tkms_core *core_alloc(const char *enclave, const char *data_dir, const ch
 }
 
 int tkms_core_start(const tkms_core_config *cfg, tkms_core **out) {
-  if (cfg->channels == 0 || cfg->channels > MAX_CHANNELS || cfg->store == NULL ||
+  if (cfg->channels == 0 || cfg->pipes > TKMS_MAX_PIPES ||
+      cfg->channels + cfg->pipes > MAX_CHANNELS || cfg->store == NULL ||
       cfg->n_governors > TKMS_GOV_MAX_GOVERNORS)
     return TKMS_CORE_START_FAILED;
-  tkms_core *c =
-      core_alloc(cfg->enclave_path, cfg->data_dir, cfg->platform, cfg->channels, cfg->store);
+  tkms_core *c = core_alloc(cfg->enclave_path, cfg->data_dir, cfg->platform, cfg->channels,
+                            cfg->pipes, cfg->store);
   if (c == NULL) return TKMS_CORE_START_FAILED;
   c->cfg = *cfg;
   c->cfg.enclave_path = c->cfg.data_dir = c->cfg.platform = NULL;

@@ -262,3 +262,78 @@ void tkms_frame_buf_free(uint8_t *buf, size_t len) {
   explicit_bzero(buf, len);
   free(buf);
 }
+
+/* ---- buffered reader ---------------------------------------------------------- */
+
+int tkms_frame_reader_init(tkms_frame_reader *r, int fd) {
+  memset(r, 0, sizeof *r);
+  r->fd = fd;
+  r->buf = malloc(TKMS_FRAME_READER_BUF);
+  return r->buf == NULL ? -1 : 0;
+}
+
+void tkms_frame_reader_free(tkms_frame_reader *r) {
+  if (r->buf != NULL) {
+    explicit_bzero(r->buf, TKMS_FRAME_READER_BUF);
+    free(r->buf);
+  }
+  memset(r, 0, sizeof *r);
+  r->fd = -1;
+}
+
+int tkms_frame_reader_ready(const tkms_frame_reader *r) {
+  size_t have = r->end - r->start;
+  if (have < 4) return 0;
+  uint32_t n = tkms_be32_get(r->buf + r->start);
+  return n <= have - 4;
+}
+
+/* Moves the unread bytes to the front and reads once more. Returns bytes read,
+ * 0 on EOF, -1 on error, -2 on timeout. */
+static ssize_t reader_fill(tkms_frame_reader *r) {
+  if (r->start > 0) {
+    size_t have = r->end - r->start;
+    memmove(r->buf, r->buf + r->start, have);
+    explicit_bzero(r->buf + have, r->start);
+    r->start = 0;
+    r->end = have;
+  }
+  for (;;) {
+    ssize_t got = read(r->fd, r->buf + r->end, TKMS_FRAME_READER_BUF - r->end);
+    if (got > 0) {
+      r->end += (size_t)got;
+      return got;
+    }
+    if (got == 0) return 0;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? -2 : -1;
+  }
+}
+
+int tkms_frame_reader_next(tkms_frame_reader *r, uint8_t **buf, size_t *len) {
+  while (r->end - r->start < 4) {
+    ssize_t got = reader_fill(r);
+    if (got == 0) return r->end == r->start ? 1 : -1;
+    /* A timeout in the middle of a length prefix desynchronises the stream. */
+    if (got == -2) return r->end == r->start ? -2 : -1;
+    if (got < 0) return -1;
+  }
+  uint32_t n = tkms_be32_get(r->buf + r->start);
+  if (n < TKMS_FRAME_HEADER || n > TKMS_FRAME_MAX) return -1;
+  uint8_t *b = malloc(n);
+  if (b == NULL) return -1;
+  size_t have = r->end - r->start - 4;
+  if (have > n) have = n;
+  memcpy(b, r->buf + r->start + 4, have);
+  explicit_bzero(r->buf + r->start, 4 + have);
+  r->start += 4 + have;
+  if (r->start == r->end) r->start = r->end = 0;
+  /* The rest of a frame that did not fit: straight into its allocation. */
+  if (have < n && read_all(r->fd, b + have, n - have) != 0) {
+    tkms_frame_buf_free(b, n);
+    return -1;
+  }
+  *buf = b;
+  *len = n;
+  return 0;
+}

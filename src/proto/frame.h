@@ -92,6 +92,32 @@ int tkms_frame_send(int fd, const tkms_fw *w); /* after finish; 0 or -1 */
 int tkms_frame_recv(int fd, uint8_t **buf, size_t *len);
 void tkms_frame_buf_free(uint8_t *buf, size_t len);
 
+/* A buffered reader for a socket that may carry several frames back to back
+ * (a pipelined channel: the host sends requests without waiting for each
+ * answer, the core answers them in order). One read(2) brings as many frames
+ * as have arrived; tkms_frame_reader_ready() says whether the next call can
+ * return without blocking, so a loop can batch its answers. */
+typedef struct {
+  int fd;
+  uint8_t *buf; /* TKMS_FRAME_READER_BUF bytes; frames larger than it are read
+                   straight into their own allocation */
+  size_t start, end;
+} tkms_frame_reader;
+
+#define TKMS_FRAME_READER_BUF (64u * 1024u)
+
+int tkms_frame_reader_init(tkms_frame_reader *r, int fd); /* 0 or -1 (out of memory) */
+/* Zeroises (the buffer held frames) and frees. */
+void tkms_frame_reader_free(tkms_frame_reader *r);
+/* The next frame, as tkms_frame_recv: *buf malloc'd (tkms_frame_buf_free),
+ * prefix checked against TKMS_FRAME_MAX before allocating. Returns 0, 1 on
+ * clean EOF between frames, -1 on error, truncation, oversize or a length
+ * below the header; -2 when the socket's receive timeout expired with no byte
+ * of a new frame read (nothing is lost: call again). */
+int tkms_frame_reader_next(tkms_frame_reader *r, uint8_t **buf, size_t *len);
+/* 1 if a complete frame is already buffered, else 0. */
+int tkms_frame_reader_ready(const tkms_frame_reader *r);
+
 /* Big-endian helpers. */
 static inline void tkms_be32_put(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)(v >> 24);

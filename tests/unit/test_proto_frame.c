@@ -178,6 +178,132 @@ static void test_socket_io(void **state) {
   tkms_fw_free(&w);
 }
 
+/* Writes frames of assorted sizes (tiny to beyond the reader's buffer), seq i,
+ * in chunks of pseudo-random length: every frame boundary lands somewhere in
+ * the middle of a read sooner or later. */
+#define PIPELINED 200
+static size_t pipelined_size(unsigned i) {
+  return i % 50 == 7 ? TKMS_FRAME_READER_BUF + 1000 + i : (i * 37u) % 600;
+}
+
+static void pipelined_writer(int fd) {
+  uint32_t x = 12345;
+  for (unsigned i = 0; i < PIPELINED; i++) {
+    tkms_fw w;
+    size_t n = pipelined_size(i);
+    uint8_t *p = malloc(n + 1);
+    if (p == NULL || tkms_fw_init(&w, TKMS_OP_KEY_SIGN, 0, i) != 0) _exit(2);
+    for (size_t k = 0; k < n; k++) p[k] = (uint8_t)(i + k);
+    tkms_fw_bytes(&w, TKMS_F_PAYLOAD, p, n);
+    if (tkms_fw_finish(&w) != 0) _exit(2);
+    for (size_t off = 0; off < w.len;) {
+      x = x * 1103515245u + 12345u;
+      size_t c = 1 + (x >> 16) % 3000;
+      if (c > w.len - off) c = w.len - off;
+      if (write(fd, w.buf + off, c) != (ssize_t)c) _exit(3);
+      off += c;
+    }
+    tkms_fw_free(&w);
+    free(p);
+  }
+  _exit(0);
+}
+
+static void test_frame_reader(void **state) {
+  (void)state;
+  int sv[2];
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    close(sv[1]);
+    pipelined_writer(sv[0]);
+  }
+  close(sv[0]);
+  tkms_frame_reader rd;
+  assert_int_equal(tkms_frame_reader_init(&rd, sv[1]), 0);
+  for (unsigned i = 0; i < PIPELINED; i++) {
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(tkms_frame_reader_next(&rd, &buf, &len), 0);
+    tkms_frame f;
+    assert_int_equal(tkms_frame_parse(buf, len, &f), 0);
+    assert_int_equal(f.seq, i);
+    const uint8_t *v;
+    size_t n;
+    assert_int_equal(tkms_frame_get(&f, TKMS_F_PAYLOAD, &v, &n), 0);
+    assert_int_equal(n, pipelined_size(i));
+    for (size_t k = 0; k < n; k++) assert_int_equal(v[k], (uint8_t)(i + k));
+    tkms_frame_buf_free(buf, len);
+  }
+  /* the writer is done: clean EOF between frames */
+  uint8_t *buf;
+  size_t len;
+  assert_int_equal(tkms_frame_reader_next(&rd, &buf, &len), 1);
+  int st;
+  assert_int_equal(waitpid(child, &st, 0), child);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  tkms_frame_reader_free(&rd);
+  close(sv[1]);
+
+  /* Two whole frames in one write: both come out, the second without a read. */
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  tkms_fw w;
+  build_sample(&w);
+  uint8_t *two = malloc(2 * w.len);
+  assert_non_null(two);
+  memcpy(two, w.buf, w.len);
+  memcpy(two + w.len, w.buf, w.len);
+  assert_int_equal(write(sv[0], two, 2 * w.len), (ssize_t)(2 * w.len));
+  assert_int_equal(tkms_frame_reader_init(&rd, sv[1]), 0);
+  assert_int_equal(tkms_frame_reader_ready(&rd), 0);
+  assert_int_equal(tkms_frame_reader_next(&rd, &buf, &len), 0);
+  assert_int_equal(len, w.len - 4);
+  assert_memory_equal(buf, w.buf + 4, len);
+  tkms_frame_buf_free(buf, len);
+  assert_int_equal(tkms_frame_reader_ready(&rd), 1);
+  assert_int_equal(tkms_frame_reader_next(&rd, &buf, &len), 0);
+  assert_memory_equal(buf, w.buf + 4, len);
+  tkms_frame_buf_free(buf, len);
+  /* a receive timeout before a frame loses nothing: -2, then the frame */
+  struct timeval tv = {.tv_sec = 0, .tv_usec = 50000};
+  assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+  assert_int_equal(tkms_frame_reader_next(&rd, &buf, &len), -2);
+  assert_int_equal(write(sv[0], w.buf, w.len), (ssize_t)w.len);
+  assert_int_equal(tkms_frame_reader_next(&rd, &buf, &len), 0);
+  assert_memory_equal(buf, w.buf + 4, len);
+  tkms_frame_buf_free(buf, len);
+  /* a timeout inside a length prefix desynchronises the stream: -1 */
+  assert_int_equal(write(sv[0], w.buf, 2), 2);
+  assert_int_equal(tkms_frame_reader_next(&rd, &buf, &len), -1);
+  tkms_frame_reader_free(&rd);
+  close(sv[0]);
+  close(sv[1]);
+
+  /* oversize and undersize length prefixes are refused before allocating;
+   * a truncated frame then EOF is an error */
+  const uint32_t bad[] = {TKMS_FRAME_MAX + 1, TKMS_FRAME_HEADER - 1, 0};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    uint8_t pre[4];
+    tkms_be32_put(pre, bad[i]);
+    assert_int_equal(write(sv[0], pre, 4), 4);
+    assert_int_equal(tkms_frame_reader_init(&rd, sv[1]), 0);
+    assert_int_equal(tkms_frame_reader_next(&rd, &buf, &len), -1);
+    tkms_frame_reader_free(&rd);
+    close(sv[0]);
+    close(sv[1]);
+  }
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  assert_int_equal(write(sv[0], w.buf, w.len - 3), (ssize_t)(w.len - 3));
+  close(sv[0]);
+  assert_int_equal(tkms_frame_reader_init(&rd, sv[1]), 0);
+  assert_int_equal(tkms_frame_reader_next(&rd, &buf, &len), -1);
+  tkms_frame_reader_free(&rd);
+  close(sv[1]);
+  free(two);
+  tkms_fw_free(&w);
+}
+
 static void test_hex(void **state) {
   (void)state;
   uint8_t b[4] = {0x00, 0xab, 0x10, 0xff};
@@ -201,7 +327,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_roundtrip),     cmocka_unit_test(test_refusals),
       cmocka_unit_test(test_writer_limits), cmocka_unit_test(test_socket_io),
-      cmocka_unit_test(test_hex),
+      cmocka_unit_test(test_frame_reader),  cmocka_unit_test(test_hex),
   };
   return cmocka_run_group_tests_name("proto_frame", tests, NULL, NULL);
 }
