@@ -1,5 +1,6 @@
-/* src/host/core_priv.h — state shared by core_client.c (calls) and
- * supervisor.c (process lifecycle). Not for other files. */
+/* src/host/core_priv.h — state shared by core_client.c (calls), core_pipe.c
+ * (pipelined calls), supervisor.c (process lifecycle) and migration.c. Not for
+ * other files. */
 #ifndef TKMS_HOST_CORE_PRIV_H
 #define TKMS_HOST_CORE_PRIV_H
 

@@ -16,7 +16,8 @@
  * host starts the kept previous core beside it (--migrate-source, counters
  * read-only) and carries MIGRATE_NONCE / OFFER / EXPORT / IMPORT between them;
  * the old core decides (development deployment, or an announcement whose
- * time-lock has passed) and the new one seals the DMK for itself. */
+ * time-lock has passed) and the new one seals the DMK for itself. That part
+ * is in migration.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -33,12 +34,10 @@
 
 #include "host/core_priv.h"
 #include "host/mutation.h"
+#include "host/supervisor_priv.h"
 #include "host/time_relay.h"
 #include "proto/hex.h"
 #include "proto/ops.h"
-
-#define META_CORE_MEASUREMENT "core.measurement"
-#define CORES_DIR "cores"
 
 #define MAX_CHANNELS 64u
 #define LOAD_BATCH (1024u * 1024u) /* bytes of records per LOAD_RECORDS frame */
@@ -46,8 +45,6 @@
 #define BACKOFF_MAX_MS 5000u
 #define STABLE_S 30 /* a core that ran this long resets the backoff */
 #define START_ATTEMPTS 3u
-
-enum { START_OK = TKMS_CORE_START_OK, START_RETRY = 1, START_REFUSED = 2 };
 
 /* ---- spawning ---------------------------------------------------------------- */
 
@@ -96,7 +93,7 @@ fail:
 
 /* Spawns the core with fresh socketpairs. On success the host ends are in the
  * channels and c->pid is set. Returns 0 or -1 (message printed). */
-static int spawn_core(tkms_core *c, const char *mode_flag) {
+int tkms_sup_spawn(tkms_core *c, const char *mode_flag) {
   int host_fds[MAX_CHANNELS], child_fds[MAX_CHANNELS];
   unsigned made = 0;
   int errpipe[2] = {-1, -1};
@@ -217,7 +214,7 @@ static void drop_channels(tkms_core *c) {
 /* One exchange during start-up. Returns START_OK with rep filled and status
  * OK; START_REFUSED when the core refused (message printed); START_RETRY on
  * transport failure. */
-static int startup_call(tkms_chan *ch, tkms_fw *w, tkms_reply *rep, const char *what) {
+int tkms_sup_call(tkms_chan *ch, tkms_fw *w, tkms_reply *rep, const char *what) {
   if (tkms_fw_finish(w) != 0) {
     fprintf(stderr, "tkms: %s: frame too large\n", what);
     return START_REFUSED;
@@ -250,7 +247,7 @@ static int flush_batch(loader *l) {
   if (!l->open) return 0;
   tkms_reply rep;
   l->open = 0;
-  int rc = startup_call(l->ch, &l->w, &rep, "LOAD_RECORDS");
+  int rc = tkms_sup_call(l->ch, &l->w, &rep, "LOAD_RECORDS");
   tkms_fw_free(&l->w);
   if (rc == START_OK) tkms_reply_free(&rep);
   return rc;
@@ -333,7 +330,7 @@ static int load_dmk(tkms_core *c, tkms_chan *ch, int may_migrate) {
     tkms_reply_free(&rep);
     return START_REFUSED;
   }
-  int rc = startup_call(ch, &w, &rep, "LOAD_DMK");
+  int rc = tkms_sup_call(ch, &w, &rep, "LOAD_DMK");
   tkms_fw_free(&w);
   if (rc == START_OK) tkms_reply_free(&rep);
   return rc;
@@ -369,13 +366,11 @@ static int load_rest(tkms_core *c, tkms_chan *ch) {
     tkms_fw_free(&w);
     return START_RETRY;
   }
-  rc = startup_call(ch, &w, &rep, "LOAD_END");
+  rc = tkms_sup_call(ch, &w, &rep, "LOAD_END");
   tkms_fw_free(&w);
   if (rc == START_OK) tkms_reply_free(&rep);
   return rc;
 }
-
-static int migrate(tkms_core *c, tkms_chan *ch);
 
 /* Sends a finished lifecycle mutation (INIT, MIGRATE_FINISH) through the two-phase
  * path and reports a refusal or failure under what. A failure of the store or
@@ -414,10 +409,10 @@ static int migrate_finish(tkms_core *c, tkms_chan *ch) {
   return lifecycle_mutate(c, ch, &w, "MIGRATE_FINISH", START_REFUSED);
 }
 
-static int do_load(tkms_core *c, tkms_chan *ch) {
+int tkms_sup_load(tkms_core *c, tkms_chan *ch) {
   int rc = load_dmk(c, ch, !c->migrate_source), migrated = 0;
   if (rc == -TKMS_E_UNSEAL) {
-    rc = migrate(c, ch);
+    rc = tkms_sup_migrate(c, ch);
     migrated = rc == START_OK;
   }
   if (rc != START_OK) return rc;
@@ -479,7 +474,7 @@ static int do_status(tkms_core *c, tkms_chan *ch) {
   tkms_fw w;
   tkms_reply rep;
   if (tkms_fw_init(&w, TKMS_OP_STATUS, 0, 0) != 0) return START_RETRY;
-  int rc = startup_call(ch, &w, &rep, "STATUS");
+  int rc = tkms_sup_call(ch, &w, &rep, "STATUS");
   tkms_fw_free(&w);
   if (rc != START_OK) return rc;
   tkms_core_info info;
@@ -509,296 +504,6 @@ static int do_status(tkms_core *c, tkms_chan *ch) {
     c->info = info;
     pthread_mutex_unlock(&c->state_mu);
   }
-  return rc;
-}
-
-/* ---- kept cores and migration -------------------------------------------------- */
-
-static int core_path(const tkms_core *c, const uint8_t m[32], const char *file, char *out,
-                     size_t cap) {
-  char hex[67];
-  tkms_hex_encode(m, 32, hex);
-  int r = file ? snprintf(out, cap, "%s/%s/%s/%s", c->data_dir, CORES_DIR, hex + 2, file)
-               : snprintf(out, cap, "%s/%s/%s", c->data_dir, CORES_DIR, hex + 2);
-  return (r < 0 || (size_t)r >= cap) ? -1 : 0;
-}
-
-static int copy_file(const char *from, const char *to) {
-  int in = open(from, O_RDONLY | O_CLOEXEC);
-  if (in < 0) return -1;
-  int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
-  if (out < 0) {
-    close(in);
-    return -1;
-  }
-  char buf[65536];
-  ssize_t r;
-  int bad = 0;
-  while ((r = read(in, buf, sizeof buf)) != 0) {
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      bad = 1;
-      break;
-    }
-    for (ssize_t off = 0; off < r;) {
-      ssize_t w = write(out, buf + off, (size_t)(r - off));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) {
-        bad = 1;
-        break;
-      }
-      off += w;
-    }
-    if (bad) break;
-  }
-  if (!bad && (fchmod(out, 0500) != 0 || fsync(out) != 0)) bad = 1;
-  close(in);
-  if (close(out) != 0) bad = 1;
-  return bad ? -1 : 0;
-}
-
-/* After a successful start: keep this core binary, so a later build can migrate
- * from it, and note its measurement. The copy is untrusted storage like the
- * rest of the data directory: a core started from it is measured anyway. */
-static void keep_core_as(tkms_core *c, const uint8_t measurement[32]) {
-  char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX + 8];
-  if (core_path(c, measurement, NULL, dir, sizeof dir) != 0 ||
-      core_path(c, measurement, "tkms-enclave", path, sizeof path) != 0)
-    return;
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  char top[PATH_MAX];
-  snprintf(top, sizeof top, "%s/%s", c->data_dir, CORES_DIR);
-  if (access(path, X_OK) != 0) {
-    if ((mkdir(top, 0700) != 0 && errno != EEXIST) || (mkdir(dir, 0700) != 0 && errno != EEXIST) ||
-        copy_file(c->enclave_path, tmp) != 0 || rename(tmp, path) != 0) {
-      fprintf(stderr,
-              "tkms: warning: cannot keep a copy of the core in %s (%s): a later build will "
-              "not be able to migrate from it\n",
-              path, strerror(errno));
-      unlink(tmp);
-      return;
-    }
-  }
-  uint8_t *v = NULL;
-  size_t n = 0;
-  int have = tkms_store_meta_get(c->store, META_CORE_MEASUREMENT, &v, &n);
-  int same = have == TKMS_STORE_OK && n == 32 && memcmp(v, measurement, 32) == 0;
-  if (have == TKMS_STORE_OK) tkms_store_free(v, n);
-  if (!same && tkms_store_meta_put(c->store, META_CORE_MEASUREMENT, measurement, 32) != 0)
-    fprintf(stderr, "tkms: warning: cannot note the core's measurement in the store\n");
-}
-
-static void keep_core(tkms_core *c) {
-  if (c->migrate_source) return;
-  tkms_core_info info;
-  tkms_core_info_get(c, &info);
-  keep_core_as(c, info.measurement);
-}
-
-static tkms_core *core_alloc(const char *enclave, const char *data_dir, const char *platform,
-                             unsigned n, unsigned n_pipes, tkms_store *store);
-static void core_free(tkms_core *c);
-static void kill_and_reap(tkms_core *c);
-
-/* One exchange on a channel; the answer must be OK. */
-static int mig_call(tkms_chan *ch, tkms_fw *w, tkms_reply *rep, const char *what) {
-  int rc = startup_call(ch, w, rep, what);
-  tkms_fw_free(w);
-  return rc;
-}
-
-static void print_refusal_help(const tkms_core *c, const char *a_path, int status) {
-  if (status == TKMS_E_NOT_ANNOUNCED || status == TKMS_E_TIMELOCK)
-    fprintf(stderr,
-            "tkms: this build cannot take over yet. To keep serving meanwhile, start the current "
-            "core again:\n"
-            "        tkms serve --data-dir %s --enclave %s\n"
-            "      (announcements are made through that running deployment: tkms governance "
-            "announce / status)\n",
-            c->data_dir, a_path);
-}
-
-/* B (on ch) cannot unseal. Hand it the deployment from the kept previous core A.
- * Returns START_OK with B in LOADING (the DMK it sealed is stored), or
- * START_REFUSED / START_RETRY with the reason printed. */
-static int migrate(tkms_core *c, tkms_chan *ch) {
-  tkms_fw w;
-  tkms_reply rep;
-  uint8_t mb[32], ma[32], nonce[32], pk[32];
-  char hb[67], ha[67], a_path[PATH_MAX];
-  int rc;
-  /* Who is B? */
-  if (tkms_fw_init(&w, TKMS_OP_STATUS, 0, 0) != 0) return START_RETRY;
-  if ((rc = mig_call(ch, &w, &rep, "STATUS")) != START_OK) return rc;
-  rc = tkms_frame_get_fixed(&rep.f, TKMS_F_MEASUREMENT, mb, 32);
-  tkms_reply_free(&rep);
-  if (rc != 0) return START_REFUSED;
-  tkms_hex_encode(mb, 32, hb);
-  uint8_t *v = NULL;
-  size_t n = 0;
-  int have = tkms_store_meta_get(c->store, META_CORE_MEASUREMENT, &v, &n);
-  if (have == TKMS_STORE_OK && n == 32) memcpy(ma, v, 32);
-  if (have == TKMS_STORE_OK) tkms_store_free(v, n);
-  if (have != TKMS_STORE_OK || n != 32 || memcmp(ma, mb, 32) == 0 ||
-      core_path(c, ma, "tkms-enclave", a_path, sizeof a_path) != 0 || access(a_path, X_OK) != 0) {
-    fprintf(stderr,
-            "tkms: the core %s cannot unseal the deployment master key in %s, and there is no "
-            "kept previous core to migrate from (%s). It was sealed by a different core build "
-            "or a different platform root secret; run the tkms-enclave binary that created "
-            "this data directory, or restore the platform's root secret (sim: "
-            "DATA_DIR/sim-root.key). tkms never creates a new identity over existing data.\n",
-            hb, c->data_dir,
-            have != TKMS_STORE_OK || n != 32 ? "the store does not name the previous core"
-            : memcmp(ma, mb, 32) == 0        ? "the store names this very core"
-                                             : "its copy under DATA_DIR/cores/ is missing");
-    return START_REFUSED;
-  }
-  tkms_hex_encode(ma, 32, ha);
-  fprintf(stderr,
-          "tkms: the core %s cannot unseal the deployment sealed by the previous core %s; "
-          "asking the previous core (%s) to hand it over\n",
-          hb, ha, a_path);
-
-  tkms_core *a = core_alloc(a_path, c->data_dir, c->platform, 1, 0, c->store);
-  if (a == NULL) return START_RETRY;
-  a->migrate_source = 1;
-  tkms_chan *cha = &a->chans[0];
-  rc = spawn_core(a, "--migrate-source") == 0 ? START_OK : START_REFUSED;
-  if (rc == START_OK) {
-    tkms_chan_lock(cha);
-    rc = do_load(a, cha);
-    if (rc != START_OK) {
-      /* Retrying would not help: the kept core cannot serve as a source. */
-      fprintf(stderr,
-              "tkms: the previous core %s could not load the deployment to hand it over (a "
-              "core built before migration existed cannot; its copy may also be damaged). "
-              "Start it as the current core (--enclave %s) or restore the data directory\n",
-              ha, a_path);
-      rc = START_REFUSED;
-    }
-    if (rc == START_OK) {
-      /* A judges the time-lock by its own clock: with Roughtime configured it
-       * needs a quorum first (a few rounds; without one, EXPORT is refused
-       * with time_unavailable and the reason is printed below). */
-      for (int i = 0; i < 5; i++) {
-        int tr = tkms_time_round_held(cha);
-        if (tr != TKMS_RT_ROUND_FAILED) break;
-        struct timespec ts = {1, 0};
-        nanosleep(&ts, NULL);
-      }
-    }
-    if (rc == START_OK) {
-      /* A: a fresh nonce; B: its key and evidence binding it. */
-      rc = tkms_fw_init(&w, TKMS_OP_MIGRATE_NONCE, 0, 0) == 0 ? START_OK : START_RETRY;
-      if (rc == START_OK) rc = mig_call(cha, &w, &rep, "MIGRATE_NONCE");
-      if (rc == START_OK) {
-        rc = tkms_frame_get_fixed(&rep.f, TKMS_F_NONCE, nonce, 32) == 0 ? START_OK : START_REFUSED;
-        tkms_reply_free(&rep);
-      }
-    }
-    tkms_reply repb = {0}, repa = {0};
-    const uint8_t *evb = NULL;
-    size_t evb_len = 0;
-    if (rc == START_OK) {
-      rc = tkms_fw_init(&w, TKMS_OP_MIGRATE_OFFER, 0, 0) == 0 ? START_OK : START_RETRY;
-      if (rc == START_OK) {
-        tkms_fw_bytes(&w, TKMS_F_NONCE, nonce, 32);
-        rc = mig_call(ch, &w, &repb, "MIGRATE_OFFER");
-      }
-      if (rc == START_OK && (tkms_frame_get_fixed(&repb.f, TKMS_F_MIGRATE_PK, pk, 32) != 0 ||
-                             tkms_frame_get(&repb.f, TKMS_F_EVIDENCE, &evb, &evb_len) != 0))
-        rc = START_REFUSED;
-    }
-    if (rc == START_OK) {
-      /* A decides. */
-      rc = tkms_fw_init(&w, TKMS_OP_MIGRATE_EXPORT, 0, 0) == 0 ? START_OK : START_RETRY;
-      if (rc == START_OK) {
-        tkms_fw_bytes(&w, TKMS_F_MIGRATE_PK, pk, 32);
-        tkms_fw_bytes(&w, TKMS_F_EVIDENCE, evb, evb_len);
-        if (tkms_fw_finish(&w) != 0 || tkms_core_call(cha, &w, &repa) != 0) {
-          fprintf(stderr, "tkms: MIGRATE_EXPORT: the previous core stopped answering\n");
-          rc = START_REFUSED;
-        } else if (repa.f.status != TKMS_OK) {
-          char msg[512];
-          tkms_reply_errmsg(&repa, msg, sizeof msg);
-          fprintf(stderr,
-                  "tkms: the previous core %s refused to hand the deployment to %s (status "
-                  "%u): %s\n",
-                  ha, hb, repa.f.status, msg);
-          print_refusal_help(c, a_path, repa.f.status);
-          rc = START_REFUSED;
-        }
-        tkms_fw_free(&w);
-      }
-    }
-    const uint8_t *ct = NULL, *eva = NULL, *salt = NULL, *ann = NULL;
-    size_t ct_len = 0, eva_len = 0, salt_len = 0, ann_len = 0;
-    if (rc == START_OK && (tkms_frame_get(&repa.f, TKMS_F_MIGRATE_CT, &ct, &ct_len) != 0 ||
-                           tkms_frame_get(&repa.f, TKMS_F_EVIDENCE, &eva, &eva_len) != 0 ||
-                           tkms_frame_get(&repa.f, TKMS_F_DEPLOY_SALT, &salt, &salt_len) != 0)) {
-      fprintf(stderr, "tkms: MIGRATE_EXPORT: the previous core's answer is incomplete\n");
-      rc = START_REFUSED;
-    }
-    if (rc == START_OK) {
-      /* Keep A's sealed DMK beside: a way back to A (by another migration)
-       * needs nothing but it, and it costs nothing. */
-      char key[80];
-      snprintf(key, sizeof key, "dmk.%s", ha + 2);
-      if (tkms_store_meta_get(c->store, TKMS_STORE_META_DMK, &v, &n) == TKMS_STORE_OK) {
-        if (tkms_store_meta_put(c->store, key, v, n) != TKMS_STORE_OK)
-          fprintf(stderr, "tkms: warning: cannot keep the previous sealed DMK as %s\n", key);
-        tkms_store_free(v, n);
-      }
-      /* B imports: a two-phase mutation that stores B's sealed DMK. */
-      tkms_resp resp = {0};
-      tkms_reply repi;
-      rc = tkms_fw_init(&w, TKMS_OP_MIGRATE_IMPORT, 0, 0) == 0 ? START_OK : START_RETRY;
-      if (rc == START_OK) {
-        tkms_fw_bytes(&w, TKMS_F_MIGRATE_CT, ct, ct_len);
-        tkms_fw_bytes(&w, TKMS_F_EVIDENCE, eva, eva_len);
-        tkms_fw_bytes(&w, TKMS_F_DEPLOY_SALT, salt, salt_len);
-        int r = tkms_fw_finish(&w) == 0 ? tkms_mutate(ch, c->store, &w, NULL, NULL, &repi, &resp)
-                                        : TKMS_MUT_FAILED;
-        tkms_fw_free(&w);
-        if (r == TKMS_MUT_REFUSED) {
-          char msg[512];
-          tkms_reply_errmsg(&repi, msg, sizeof msg);
-          fprintf(stderr, "tkms: the new core %s refused the deployment (status %u): %s\n", hb,
-                  repi.f.status, msg);
-          rc = START_REFUSED;
-        } else if (r != TKMS_MUT_OK) {
-          fprintf(stderr, "tkms: MIGRATE_IMPORT failed: %s\n", resp.body ? resp.body : "?");
-          rc = START_REFUSED;
-        } else {
-          /* The stored DMK is B's from now on: B is the current core, even if
-           * loading the records below fails and is retried. */
-          keep_core_as(c, mb);
-        }
-        tkms_reply_free(&repi);
-        tkms_resp_clear(&resp);
-      }
-    }
-    if (rc == START_OK) {
-      uint64_t acc = 0, eff = 0;
-      if (tkms_frame_get(&repa.f, TKMS_F_GOV_ANNOUNCEMENT, &ann, &ann_len) == 0 && ann_len == 48) {
-        acc = tkms_be64_get(ann + 32);
-        eff = tkms_be64_get(ann + 40);
-        fprintf(stderr, "tkms: migrated from %s to %s (announced at %llu, effective at %llu)\n", ha,
-                hb, (unsigned long long)acc, (unsigned long long)eff);
-      } else {
-        fprintf(stderr,
-                "tkms: migrated from %s to %s (development deployment: no announcement "
-                "needed)\n",
-                ha, hb);
-      }
-    }
-    tkms_reply_free(&repa);
-    tkms_reply_free(&repb);
-    tkms_core_release(cha);
-  }
-  atomic_store(&a->stopping, 1);
-  kill_and_reap(a);
-  core_free(a);
   return rc;
 }
 
@@ -841,20 +546,20 @@ static int launch(tkms_core *c) {
             c->data_dir);
     return START_REFUSED;
   }
-  if (spawn_core(c, init ? "--init" : NULL) != 0) return START_RETRY;
+  if (tkms_sup_spawn(c, init ? "--init" : NULL) != 0) return START_RETRY;
   tkms_chan *ch = &c->chans[0];
   tkms_chan_lock(ch);
-  int rc = init ? do_init(c, ch) : do_load(c, ch);
+  int rc = init ? do_init(c, ch) : tkms_sup_load(c, ch);
   if (rc == START_OK) rc = do_status(c, ch);
   tkms_core_release(ch);
   if (rc == START_OK && init)
     fprintf(stderr, "tkms: initialised a new deployment in %s\n", c->data_dir);
-  if (rc == START_OK) keep_core(c);
+  if (rc == START_OK) tkms_sup_keep_core(c);
   return rc;
 }
 
 /* Stops a child that failed start-up and collects it. */
-static void kill_and_reap(tkms_core *c) {
+void tkms_sup_kill_and_reap(tkms_core *c) {
   pthread_mutex_lock(&c->state_mu);
   if (c->pid > 0) kill(c->pid, SIGKILL);
   pthread_mutex_unlock(&c->state_mu);
@@ -908,7 +613,7 @@ static void *supervise(void *arg) {
         fprintf(stderr, "tkms: core restarted and reloaded; available\n");
         break;
       }
-      kill_and_reap(c);
+      tkms_sup_kill_and_reap(c);
       if (atomic_load(&c->stopping)) return NULL;
       if (rc == START_REFUSED) {
         fprintf(stderr, "tkms: the restarted core refused the stored state; stopping\n");
@@ -922,7 +627,7 @@ static void *supervise(void *arg) {
   return NULL;
 }
 
-static void core_free(tkms_core *c) {
+void tkms_sup_free(tkms_core *c) {
   tkms_pipes_stop(c);
   for (unsigned i = 0; i < c->n_pipes; i++) {
     pthread_mutex_destroy(&c->pipes[i].wmu);
@@ -944,8 +649,8 @@ static void core_free(tkms_core *c) {
   free(c);
 }
 
-static tkms_core *core_alloc(const char *enclave, const char *data_dir, const char *platform,
-                             unsigned n, unsigned n_pipes, tkms_store *store) {
+tkms_core *tkms_sup_alloc(const char *enclave, const char *data_dir, const char *platform,
+                          unsigned n, unsigned n_pipes, tkms_store *store) {
   tkms_core *c = calloc(1, sizeof *c);
   if (c == NULL) return NULL;
   pthread_mutex_init(&c->state_mu, NULL);
@@ -958,7 +663,7 @@ static tkms_core *core_alloc(const char *enclave, const char *data_dir, const ch
   c->chans = calloc(c->n, sizeof *c->chans);
   c->pipes = n_pipes > 0 ? calloc(n_pipes, sizeof *c->pipes) : NULL;
   if (!c->enclave_path || !c->data_dir || !c->platform || !c->chans || (n_pipes > 0 && !c->pipes)) {
-    core_free(c);
+    tkms_sup_free(c);
     return NULL;
   }
   c->n_pipes = n_pipes;
@@ -970,7 +675,7 @@ static tkms_core *core_alloc(const char *enclave, const char *data_dir, const ch
     c->pipes[i].core = c;
   }
   if (tkms_pipes_start(c) != 0) {
-    core_free(c);
+    tkms_sup_free(c);
     return NULL;
   }
   for (unsigned i = 0; i < c->n; i++) {
@@ -986,8 +691,8 @@ int tkms_core_start(const tkms_core_config *cfg, tkms_core **out) {
       cfg->channels + cfg->pipes > MAX_CHANNELS || cfg->store == NULL ||
       cfg->n_governors > TKMS_GOV_MAX_GOVERNORS)
     return TKMS_CORE_START_FAILED;
-  tkms_core *c = core_alloc(cfg->enclave_path, cfg->data_dir, cfg->platform, cfg->channels,
-                            cfg->pipes, cfg->store);
+  tkms_core *c = tkms_sup_alloc(cfg->enclave_path, cfg->data_dir, cfg->platform, cfg->channels,
+                                cfg->pipes, cfg->store);
   if (c == NULL) return TKMS_CORE_START_FAILED;
   c->cfg = *cfg;
   c->cfg.enclave_path = c->cfg.data_dir = c->cfg.platform = NULL;
@@ -995,13 +700,13 @@ int tkms_core_start(const tkms_core_config *cfg, tkms_core **out) {
   c->cfg.attestation_test_root = NULL;
   if (cfg->attestation_test_root != NULL &&
       (c->test_root = strdup(cfg->attestation_test_root)) == NULL) {
-    core_free(c);
+    tkms_sup_free(c);
     return TKMS_CORE_START_FAILED;
   }
   if (cfg->rt_config != NULL && cfg->rt_config_len > 0) {
     c->rt_config = malloc(cfg->rt_config_len);
     if (c->rt_config == NULL) {
-      core_free(c);
+      tkms_sup_free(c);
       return TKMS_CORE_START_FAILED;
     }
     memcpy(c->rt_config, cfg->rt_config, cfg->rt_config_len);
@@ -1009,7 +714,7 @@ int tkms_core_start(const tkms_core_config *cfg, tkms_core **out) {
   }
   if (access(c->enclave_path, X_OK) != 0) {
     fprintf(stderr, "tkms: cannot run the core %s: %s\n", c->enclave_path, strerror(errno));
-    core_free(c);
+    tkms_sup_free(c);
     return TKMS_CORE_START_FAILED;
   }
   /* A core that crashed during start-up is retried like one that crashed
@@ -1024,19 +729,19 @@ int tkms_core_start(const tkms_core_config *cfg, tkms_core **out) {
     }
     rc = launch(c);
     if (rc == START_OK) break;
-    kill_and_reap(c);
+    tkms_sup_kill_and_reap(c);
     if (rc == START_REFUSED) break;
   }
   if (rc != START_OK) {
     atomic_store(&c->stopping, 1);
-    core_free(c);
+    tkms_sup_free(c);
     return rc == START_REFUSED ? TKMS_CORE_START_REFUSED : TKMS_CORE_START_FAILED;
   }
   atomic_store(&c->available, 1);
   if (pthread_create(&c->thread, NULL, supervise, c) != 0) {
     atomic_store(&c->stopping, 1);
-    kill_and_reap(c);
-    core_free(c);
+    tkms_sup_kill_and_reap(c);
+    tkms_sup_free(c);
     return TKMS_CORE_START_FAILED;
   }
   c->thread_started = 1;
@@ -1069,5 +774,5 @@ void tkms_core_stop(tkms_core *c) {
     }
   }
   drop_channels(c);
-  core_free(c);
+  tkms_sup_free(c);
 }
