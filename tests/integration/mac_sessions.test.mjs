@@ -6,7 +6,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { start, waitHealthy } from './lib/server.mjs';
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { start, waitHealthy, makeTmpDir, TKMS_BIN } from './lib/server.mjs';
 import { Client, EoaSigner, MacSessionSigner, rand, now, hex, unhex, ethers } from './lib/client.mjs';
 import { HEX, expectError, expectStatus, checkSecpSignature, counter } from './lib/checks.mjs';
 
@@ -184,4 +188,56 @@ test('after a core restart the MAC session still signs; the deployment key is th
     payload: d,
     address: kA.address,
   });
+});
+
+/** Runs build/tkms against the server; the command must succeed. */
+function cli(args) {
+  const env = { ...process.env, TKMS_URL: srv.url };
+  delete env.TKMS_DEPLOYMENT;
+  const r = spawnSync(TKMS_BIN, args, { env, encoding: 'utf8', timeout: 60000 });
+  assert.equal(r.status, 0, `tkms ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    return r.stdout; // dev-account prints a plain address
+  }
+}
+
+test('CLI: session open --mac saves a 0600 session file; key sign --session authenticates with HMAC', async () => {
+  const dir = makeTmpDir();
+  const acct = path.join(dir, 'owner.key');
+  const sess = path.join(dir, 'mac.session');
+  cli(['dev-account', 'new', '--out', acct]);
+  const key = cli(['key', 'create', '--account', acct, '--type', 'secp256k1']);
+  const opened = cli(['session', 'open', '--mac', '--account', acct, '--session-out', sess, '--operations', 'sign',
+    '--key-ids', key.key_id, '--ttl', '600']);
+  assert.match(opened.session_id, HEX(16));
+  assert.match(opened.session_key, /^x25519:0x[0-9a-f]{64}$/);
+  assert.equal(fs.statSync(sess).mode & 0o777, 0o600, 'the session file is 0600');
+  const f = JSON.parse(fs.readFileSync(sess, 'utf8'));
+  assert.equal(f.session_id, opened.session_id);
+  assert.equal(f.session_x25519, c.health.session_x25519);
+  // The MAC the CLI makes, recomputed with node:crypto from the file's secret.
+  const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), Buffer.from(unhex(f.private_key))]);
+  const priv = crypto.createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  const m = new MacSessionSigner({ privateKey: priv, publicKey: crypto.createPublicKey(priv) }).bind(
+    c.health.session_x25519,
+    c.salt,
+  );
+  assert.equal(m.principal, opened.session_key);
+  const d = rand(32);
+  const dry = cli(['key', 'sign', key.key_id, '--session', sess, '--mode', 'digest', '--hex', d, '--dry-run']);
+  assert.equal(dry.body.session_id, opened.session_id);
+  const td = dry.typed_data;
+  const types = { ...td.types };
+  delete types.EIP712Domain;
+  const want = hex(crypto.createHmac('sha256', m.macKey).update(unhex(ethers.TypedDataEncoder.hash(td.domain, types, td.message))).digest());
+  assert.equal(dry.body.signature, want, 'the CLI MAC equals node:crypto HMAC of the ethers digest');
+  // and for real
+  const r = cli(['key', 'sign', key.key_id, '--session', sess, '--mode', 'digest', '--hex', d]);
+  assert.equal(ethers.recoverAddress(d, r.signature).toLowerCase(), key.address);
+  // never overwritten
+  const again = spawnSync(TKMS_BIN, ['session', 'open', '--mac', '--account', acct, '--session-out', sess,
+    '--operations', 'sign'], { env: { ...process.env, TKMS_URL: srv.url }, encoding: 'utf8' });
+  assert.notEqual(again.status, 0);
 });
