@@ -23,7 +23,7 @@ const SECONDS = Number(opt('seconds', process.env.BENCH_SECONDS || 10));
 const CONNS = Number(opt('conns', 16));
 const RAW = opt('raw', null);
 const CREATE_SECONDS = Number(opt('create-seconds', 3));
-const GLOBAL_TIMEOUT_MS = (2 * SECONDS + 8 * CREATE_SECONDS + 150) * 1000;
+const GLOBAL_TIMEOUT_MS = (3 * SECONDS + 8 * CREATE_SECONDS + 150) * 1000;
 
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
 const timer = setTimeout(() => {
@@ -224,6 +224,21 @@ async function main() {
       throw new Error(`sign probe failed: ${probe.status} ${probe.text}`);
     }
     const e2e = await load(`${srv.url}${req.path}`, JSON.stringify(req.body), 'sign');
+    // The same load through a MAC session (scope sign, this key): the core checks an
+    // HMAC-SHA256 instead of recovering an EIP-712 signer. Client side: node:crypto.
+    const mac = c.macSigner();
+    const open = await c.openSession(owner, mac.principal, ['sign'], [key.key_id], Math.floor(Date.now() / 1000) + 3600);
+    if (open.status !== 201) throw new Error(`open MAC session: ${open.status} ${open.text}`);
+    const macDigest = rand(32);
+    const macReq = await c.buildSign(mac, key.key_id, 'digest', macDigest, {
+      deadline: Math.floor(Date.now() / 1000) + 1800,
+      sessionId: open.json.session_id,
+    });
+    const macProbe = await c.send(macReq);
+    if (macProbe.status !== 200 || ethers.recoverAddress(macDigest, macProbe.json.signature).toLowerCase() !== key.address) {
+      throw new Error(`MAC session sign probe failed: ${macProbe.status} ${macProbe.text}`);
+    }
+    const macE2e = await load(`${srv.url}${macReq.path}`, JSON.stringify(macReq.body), 'sign_mac');
     // The floor under any signing rate on this machine: the same load generator and
     // connections against a static route (host only) and against /v1/health (host +
     // one core round trip, no cryptography).
@@ -246,6 +261,10 @@ async function main() {
       ['  latency p50 / p99', `${fmt(e2e.p50, 2)} ms / ${fmt(e2e.p99, 2)} ms`],
       ['  non-2xx / socket errors', `${e2e.non2xx} / ${e2e.errors}`],
       ['  e2e / raw', `${fmt((100 * e2e.perSec) / raw.perSec, 1)} %`],
+      [`e2e POST /v1/keys/{id}/sign, MAC session (${macE2e.tool}, ${SECONDS} s)`, `${fmt(macE2e.perSec)} signs/s`],
+      ['  latency p50 / p99', `${fmt(macE2e.p50, 2)} ms / ${fmt(macE2e.p99, 2)} ms`],
+      ['  non-2xx / socket errors', `${macE2e.non2xx} / ${macE2e.errors}`],
+      ['  e2e / raw', `${fmt((100 * macE2e.perSec) / raw.perSec, 1)} %`],
       [`floor: GET /v1/eip712, host only (${floorHost.tool})`, `${fmt(floorHost.perSec)} req/s = ${fmt((100 * floorHost.perSec) / raw.perSec, 1)} % of raw`],
       [`floor: GET /v1/health, host + core round trip (${floorCore.tool})`, `${fmt(floorCore.perSec)} req/s = ${fmt((100 * floorCore.perSec) / raw.perSec, 1)} % of raw`],
       ['raw BN254 G1 mul, secret scalar (tkms C, 1 thread)', `${fmt(rawG1)} muls/s`],
@@ -262,6 +281,7 @@ async function main() {
     console.log(`${'-'.repeat(w)}  ${'-'.repeat(24)}`);
     for (const [a, b] of rows) console.log(`${a.padEnd(w)}  ${b}`);
     if (e2e.non2xx || e2e.errors) console.log('bench: WARNING: some sign requests failed; the e2e figure is not a signing rate');
+    if (macE2e.non2xx || macE2e.errors) console.log('bench: WARNING: some MAC session sign requests failed; that figure is not a signing rate');
     if (avsE2e.non2xx || avsE2e.errors) console.log('bench: WARNING: some scalar_mul requests failed; the figure is not a rate');
   } finally {
     await srv.stop();

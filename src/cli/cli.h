@@ -3,6 +3,7 @@
  * ("key", "receipt", …) and returns a process exit code. */
 #ifndef TKMS_CLI_CLI_H
 #define TKMS_CLI_CLI_H
+#include <stdint.h>
 
 #define TKMS_CLI_EXIT_OK 0
 #define TKMS_CLI_EXIT_FAIL 1  /* the service refused, the network failed, a check failed */
@@ -24,4 +25,10 @@ int tkms_cli_cmd_measure(tkms_cli_common *c, int argc, char **argv);
 int tkms_cli_cmd_governance(tkms_cli_common *c, int argc, char **argv);
 int tkms_cli_cmd_attest(tkms_cli_common *c, int argc, char **argv);
 int tkms_cli_cmd_session(tkms_cli_common *c, int argc, char **argv);
+/* `tkms session open --mac` (cmd_session.c); argv after "open". */
+int tkms_cli_cmd_session_open(tkms_cli_common *c, int argc, char **argv);
+
+/* The deployment salt requests are signed for: --deployment, else GET /v1/eip712
+ * (cmd_key.c). Returns 0, or -1 after printing why. */
+int tkms_cli_resolve_salt(const tkms_cli_common *c, uint8_t salt[32]);
 #endif

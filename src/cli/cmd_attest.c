@@ -27,7 +27,9 @@ static const char attest_usage[] =
     "(docs/attested-sessions.md).\n";
 
 static const char session_usage[] =
-    "usage: tkms session open-attested --evidence FILE --collateral DIR|FILE\n"
+    "usage: tkms session open --mac --account FILE --session-out FILE --operations …\n"
+    "                         (a MAC session: tkms session open --help)\n"
+    "       tkms session open-attested --evidence FILE --collateral DIR|FILE\n"
     "                                  --nonce 0x… --session-key PRINCIPAL --key-ids 0x…,0x…\n"
     "                                  [--format tdx] [--ttl SECONDS]\n"
     "\n"
@@ -174,6 +176,7 @@ int tkms_cli_cmd_session(tkms_cli_common *c, int argc, char **argv) {
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
     return usage(stdout, session_usage, TKMS_CLI_EXIT_OK);
   if (strcmp(argv[1], "open-attested") == 0) return open_attested(c, argc - 2, argv + 2);
+  if (strcmp(argv[1], "open") == 0) return tkms_cli_cmd_session_open(c, argc - 2, argv + 2);
   fprintf(stderr, "tkms: unknown session command '%s'\n", argv[1]);
   return usage(stderr, session_usage, TKMS_CLI_EXIT_USAGE);
 }

@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/files.h"
 #include "cli/http_client.h"
+#include "cli/mac_session.h"
 #include "cli/output.h"
 #include "cli/request.h"
 #include "host/policy_json.h"
@@ -31,7 +32,7 @@ static const char usage_text[] =
     "                       [--policy FILE.json]\n"
     "       tkms key list (--owner PRINCIPAL | --account FILE) [--limit N] [--cursor C]\n"
     "       tkms key get ID\n"
-    "       tkms key sign ID --account FILE --mode digest|personal|message\n"
+    "       tkms key sign ID (--account FILE | --session FILE) --mode digest|personal|message\n"
     "                        (--data STRING | --hex 0x… | --file PATH) [--key-version N]\n"
     "       tkms key rotate ID --account FILE\n"
     "       tkms key destroy ID --account FILE [--receipt-out FILE]\n"
@@ -49,6 +50,9 @@ static const char usage_text[] =
     "  --dry-run            print the signed request and its EIP-712 typed data; send nothing\n"
     "\n"
     "--owner defaults to the account's principal (eoa:0x… or ed25519:0x…).\n"
+    "sign --session FILE: authenticate with a MAC session (`tkms session open --mac`)\n"
+    "instead of the account: HMAC-SHA256 of the request's EIP-712 digest, for the\n"
+    "deployment the session was opened in.\n"
     "--policy: the key's policy as JSON (docs/policy.md); without it the key has\n"
     "the default policy. The CLI signs the policy's canonical bytes.\n"
     "Sign modes: digest (32-byte payload) and personal (EIP-191) for secp256k1 keys,\n"
@@ -90,7 +94,7 @@ static int get_and_print(const tkms_cli_common *c, const char *path) {
 }
 
 /* The deployment salt the request is signed for. */
-static int resolve_salt(const tkms_cli_common *c, uint8_t salt[32]) {
+int tkms_cli_resolve_salt(const tkms_cli_common *c, uint8_t salt[32]) {
   if (c->deployment != NULL) {
     if (tkms_hex_decode_exact(c->deployment, salt, 32) == 0) return 0;
     fprintf(stderr, "tkms: --deployment must be 0x + 64 hex digits\n");
@@ -135,7 +139,7 @@ static int signer_init(const tkms_cli_common *c, const char *account_path, signe
   memset(s, 0, sizeof *s);
   uint8_t salt[32];
   if (tkms_cli_account_load(account_path, &s->account) != 0) return -1;
-  if (resolve_salt(c, salt) != 0 || tkms_cli_envelope_init(&s->env, salt) != 0) {
+  if (tkms_cli_resolve_salt(c, salt) != 0 || tkms_cli_envelope_init(&s->env, salt) != 0) {
     tkms_cli_account_free(&s->account);
     return -1;
   }
@@ -399,26 +403,72 @@ static int current_version(const tkms_cli_common *c, const char *id_hex, uint64_
   return rc;
 }
 
+/* key sign through a MAC session: the request is for the session's deployment. */
+static int sign_with_session(const tkms_cli_common *c, const char *session_path,
+                             const uint8_t id[KEY_ID_BYTES], const char *id_hex, const char *mode,
+                             const uint8_t *payload, size_t payload_len, uint64_t version,
+                             int dry_run) {
+  tkms_cli_mac_session s;
+  tkms_cli_envelope env;
+  uint8_t pinned[32];
+  if (tkms_cli_mac_session_load(session_path, &s) != 0) return TKMS_CLI_EXIT_FAIL;
+  int rc = TKMS_CLI_EXIT_FAIL;
+  char *payload_hex = malloc(2 * payload_len + 3), path[64];
+  json_t *body = NULL;
+  if (c->deployment != NULL &&
+      (tkms_hex_decode_exact(c->deployment, pinned, 32) != 0 || memcmp(pinned, s.salt, 32) != 0)) {
+    fprintf(stderr, "tkms: --deployment is not the deployment %s was opened in\n", session_path);
+    goto out;
+  }
+  if (payload_hex == NULL || tkms_cli_envelope_init(&env, s.salt) != 0) goto out;
+  tkms_hex_encode(payload, payload_len, payload_hex);
+  tkms_cli_value vals[] = {
+      tkms_cli_value_bytes(id, KEY_ID_BYTES),     tkms_cli_value_str(mode),
+      tkms_cli_value_bytes(payload, payload_len), tkms_cli_value_uint(version),
+      tkms_cli_value_bytes(env.request_id, 32),   tkms_cli_value_uint(env.deadline)};
+  body = json_pack("{s:s, s:s, s:I}", "mode", mode, "payload", payload_hex, "version",
+                   (json_int_t)version);
+  if (body == NULL || tkms_cli_mac_session_sign(&s, &env, TKMS_RT_SIGN, vals, 6, body) != 0)
+    goto out;
+  snprintf(path, sizeof path, "/v1/keys/%s/sign", id_hex);
+  if (dry_run) {
+    json_t *td = tkms_cli_typed_data_json(env.salt, TKMS_RT_SIGN, vals, 6);
+    json_t *o = td == NULL ? NULL
+                           : json_pack("{s:s, s:s, s:O, s:o}", "method", "POST", "path", path,
+                                       "body", body, "typed_data", td);
+    rc = o != NULL && tkms_cli_print_json(o) == 0 ? TKMS_CLI_EXIT_OK : TKMS_CLI_EXIT_FAIL;
+    json_decref(o);
+    goto out;
+  }
+  tkms_cli_response r;
+  if (tkms_cli_http(c->url, "POST", path, body, &r) != 0) goto out;
+  rc = tkms_cli_report(&r);
+  tkms_cli_response_free(&r);
+out:
+  json_decref(body);
+  free(payload_hex);
+  tkms_cli_mac_session_free(&s);
+  return rc;
+}
+
 static int cmd_sign(tkms_cli_common *c, int argc, char **argv) {
   const char *account = NULL, *mode = NULL, *data = NULL, *hex = NULL, *file = NULL,
-             *key_version = NULL;
+             *key_version = NULL, *session = NULL;
   int dry_run = 0, help = 0;
-  const tkms_cli_opt opts[] = {{"account", &account, NULL},
-                               {"mode", &mode, NULL},
-                               {"data", &data, NULL},
-                               {"hex", &hex, NULL},
-                               {"file", &file, NULL},
-                               {"dry-run", NULL, &dry_run},
-                               {"key-version", &key_version, NULL}};
+  const tkms_cli_opt opts[] = {{"account", &account, NULL}, {"session", &session, NULL},
+                               {"mode", &mode, NULL},       {"data", &data, NULL},
+                               {"hex", &hex, NULL},         {"file", &file, NULL},
+                               {"dry-run", NULL, &dry_run}, {"key-version", &key_version, NULL}};
   char *pos[2];
   size_t n_pos = 0;
   uint8_t id[KEY_ID_BYTES];
   char id_hex[KEY_ID_HEX], path[64];
-  if (tkms_cli_args_parse(argc, argv, opts, 7, pos, 2, &n_pos, c, &help) != 0)
+  if (tkms_cli_args_parse(argc, argv, opts, 8, pos, 2, &n_pos, c, &help) != 0)
     return usage(stderr, TKMS_CLI_EXIT_USAGE);
   if (help) return usage(stdout, TKMS_CLI_EXIT_OK);
   if (one_key_id(pos, n_pos, id, id_hex) != 0) return usage(stderr, TKMS_CLI_EXIT_USAGE);
-  if (account == NULL) return usage_error("key sign needs --account FILE");
+  if ((account == NULL) == (session == NULL))
+    return usage_error("key sign needs --account FILE or --session FILE (one of them)");
   if (mode == NULL || (strcmp(mode, "digest") != 0 && strcmp(mode, "personal") != 0 &&
                        strcmp(mode, "message") != 0))
     return usage_error("key sign needs --mode digest, personal or message");
@@ -441,6 +491,12 @@ static int cmd_sign(tkms_cli_common *c, int argc, char **argv) {
     return TKMS_CLI_EXIT_FAIL;
   }
 
+  if (session != NULL) {
+    int src =
+        sign_with_session(c, session, id, id_hex, mode, payload, payload_len, version, dry_run);
+    free(payload);
+    return src;
+  }
   int rc = TKMS_CLI_EXIT_FAIL;
   signer s;
   char *payload_hex = malloc(2 * payload_len + 3);

@@ -24,6 +24,7 @@ static const char usage_text[] =
     "  measure [--enclave PATH] [--compare]  the core's measurement and manifest\n"
     "  governance status|announce|cancel  announced core upgrades (tkms governance --help)\n"
     "  attest challenge                   a nonce for an attested session\n"
+    "  session open --mac …               open a MAC session (HMAC-authenticated requests)\n"
     "  session open-attested …            open a session with TEE evidence\n"
     "\n"
     "--url URL selects the service (default $TKMS_URL, else " TKMS_CLI_DEFAULT_URL

@@ -191,6 +191,22 @@ static int verify_signature(tkms_op *op, const tkms_principal *signer, const uin
     }
     return TKMS_OK;
   }
+  if (signer->kind == TKMS_PRINCIPAL_X25519) {
+    /* A MAC session: HMAC-SHA256 under the key this session shares with the
+     * core, over the same digest an eoa signs. Only a session has such a key. */
+    const uint8_t *k = op->session != NULL ? op->session->u.session.mac_key : NULL;
+    if (k == NULL) return tkms_op_fail(op, TKMS_E_INTERNAL, "the MAC session has no key");
+    if (op->auth_sig_len != crypto_auth_hmacsha256_BYTES)
+      return tkms_op_fail(op, TKMS_E_BAD_SIGNATURE, "a MAC session authenticator is 32 bytes");
+    uint8_t digest[32];
+    tkms_eip712_digest(ds, sh, digest);
+    /* constant time */
+    if (crypto_auth_hmacsha256_verify(op->auth_sig, digest, sizeof digest, k) != 0)
+      return tkms_op_fail(op, TKMS_E_BAD_SIGNATURE,
+                          "the MAC session authenticator does not verify (HMAC-SHA256 of the "
+                          "EIP-712 digest under the session's MAC key)");
+    return TKMS_OK;
+  }
   if (op->auth_sig_len != crypto_sign_BYTES)
     return tkms_op_fail(op, TKMS_E_BAD_SIGNATURE, "an ed25519 signature is 64 bytes");
   uint8_t pre[TKMS_EIP712_PREIMAGE_BYTES];
@@ -242,7 +258,7 @@ int tkms_authz_verify(tkms_op *op, const tkms_ecall *ec) {
     if (op->session->u.session.expiry < op->now)
       return tkms_op_fail(op, TKMS_E_SESSION_EXPIRED, "the session expired at %llu",
                           (unsigned long long)op->session->u.session.expiry);
-    if (tkms_principal_parse(op->session->u.session.session_key, &session_key) != 0)
+    if (tkms_principal_parse_session_key(op->session->u.session.session_key, &session_key) != 0)
       return tkms_op_fail(op, TKMS_E_INTERNAL, "session record has a bad key");
     signer = &session_key;
   }

@@ -10,6 +10,7 @@
  *   F_SESSION_ID names a live session               TKMS_E_SESSION_UNKNOWN
  *   ... that has not expired                        TKMS_E_SESSION_EXPIRED
  *   signature well-formed and valid                 TKMS_E_BAD_SIGNATURE
+ *     (MAC session: 32-byte HMAC-SHA256 of the EIP-712 digest, sessions.h)
  *   low-s, v in {27,28}                             TKMS_E_HIGH_S
  *   signed by the owner (or the session key)        TKMS_E_WRONG_SIGNER
  *   session covers the op, the key and its owner    TKMS_E_SCOPE

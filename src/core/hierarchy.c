@@ -37,7 +37,9 @@ void tkms_domain_separator(const uint8_t salt[32], uint8_t out[32]) {
 static int derive_all(tkms_secrets *sec, tkms_deployment *dep) {
   if (derive(sec->dmk, "record-seal", NULL, 0, sec->record_key) != 0 ||
       derive(sec->dmk, "manifest-seal", NULL, 0, sec->manifest_key) != 0 ||
-      derive(sec->dmk, "deployment-salt", NULL, 0, dep->salt) != 0)
+      derive(sec->dmk, "deployment-salt", NULL, 0, dep->salt) != 0 ||
+      derive(sec->dmk, "tkms-session-x25519-v1", NULL, 0, sec->session_x25519_sk) != 0 ||
+      crypto_scalarmult_base(dep->session_x25519, sec->session_x25519_sk) != 0)
     return -1;
   int ok = 0;
   for (unsigned i = 0; i < 256 && !ok; i++) {

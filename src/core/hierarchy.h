@@ -8,6 +8,8 @@
  *        "identity-secp256k1" deployment identity key (receipts); if the output is
  *                             not a valid secp256k1 scalar, retry with info = label ‖ u8 i
  *                             for i = 1, 2, ... (probability 2^-128 per step).
+ *        "tkms-session-x25519-v1"  deployment X25519 key for MAC sessions (any 32
+ *                             bytes are an X25519 secret; its public key is public)
  * Every node of a deployment derives the same keys from the same DMK. */
 #ifndef TKMS_CORE_HIERARCHY_H
 #define TKMS_CORE_HIERARCHY_H
@@ -24,13 +26,15 @@ typedef struct {
   uint8_t record_key[32];
   uint8_t manifest_key[32];
   uint8_t identity_sk[32];
+  uint8_t session_x25519_sk[32]; /* MAC sessions: X25519 with the client's key */
 } tkms_secrets;
 
 /* Public values derived from the DMK. */
 typedef struct {
-  uint8_t salt[32];       /* deployment salt = EIP-712 domain salt */
-  uint8_t identity[20];   /* address of the identity key */
-  uint8_t domain_sep[32]; /* EIP-712 domain separator (name "tkms", version "1", salt) */
+  uint8_t salt[32];           /* deployment salt = EIP-712 domain salt */
+  uint8_t identity[20];       /* address of the identity key */
+  uint8_t domain_sep[32];     /* EIP-712 domain separator (name "tkms", version "1", salt) */
+  uint8_t session_x25519[32]; /* public key of session_x25519_sk (STATUS, /v1/health) */
 } tkms_deployment;
 
 /* A fresh random DMK and everything derived from it. Returns 0 or -1. */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/secmem.h"
+
 #define INITIAL_BUCKETS 1024u
 
 static size_t bucket_of(const tkms_index *ix, uint8_t type, const uint8_t *id, size_t id_len) {
@@ -86,6 +88,7 @@ void tkms_rec_free(tkms_rec *r) {
   if (r == NULL) return;
   tkms_policy **slot = tkms_rec_policy_slot(r);
   if (slot != NULL) free(*slot);
+  if (r->type == TKMS_REC_SESSION) tkms_secmem_key_free(r->u.session.mac_key);
   free(r);
 }
 
@@ -97,6 +100,8 @@ tkms_rec *tkms_rec_dup(const tkms_rec *r) {
   if (c == NULL) return NULL;
   memcpy(c, r, sizeof(tkms_rec) + n * 16);
   c->next = NULL;
+  /* One owner per MAC key: a copy (a delete's reference) has none. */
+  if (c->type == TKMS_REC_SESSION) c->u.session.mac_key = NULL;
   tkms_policy **slot = tkms_rec_policy_slot(c);
   if (slot != NULL && *slot != NULL) {
     tkms_policy *p = malloc(sizeof *p);

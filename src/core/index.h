@@ -2,8 +2,11 @@
  *
  * type+id -> version, SHA-256 of the sealed blob, and what authorisation needs
  * without opening the blob: a key's owner, type and public key; a session's
- * scope; a nonce's deadline. Secrets are never here: a sign request brings the
- * sealed blob, and the core checks it against blob_hash before opening it.
+ * scope; a nonce's deadline. Key secrets are never here: a sign request brings
+ * the sealed blob, and the core checks it against blob_hash before opening it.
+ * The one secret an entry holds is a MAC session's key (u.session.mac_key, in
+ * locked memory, secmem.h): derived when the record enters the index, under the
+ * exclusive lock or before the record is shared, and zeroised with the entry.
  *
  * Ids are chosen by clients (request ids) or the host can influence which exist,
  * so buckets are chosen with a keyed hash (SipHash, random key): no one can aim
@@ -66,6 +69,12 @@ typedef struct tkms_rec {
       uint16_t svn;
       uint8_t tcb_status; /* TKMS_TCB_* */
       uint64_t verified_at;
+      /* MAC sessions (session_key "x25519:0x..."): the 32-byte HMAC key shared
+       * with the client (sessions.h), a tkms_secmem_key_alloc slot owned by
+       * this record; NULL for every other session. Never sealed: derived again
+       * from the record's session_key when it is loaded. tkms_rec_dup does not
+       * copy it (the copy has NULL). */
+      uint8_t *mac_key;
     } session;
     struct {
       uint64_t deadline;

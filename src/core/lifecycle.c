@@ -15,6 +15,7 @@
 #include "core/records.h"
 #include "core/seal.h"
 #include "core/secmem.h"
+#include "core/sessions.h"
 #include "core/txn.h"
 #include "proto/hex.h"
 
@@ -36,6 +37,8 @@ int tkms_lc_status(tkms_op *op) {
   if (c->sec != NULL) {
     tkms_fw_bytes(op->resp, TKMS_F_DEPLOY_SALT, c->dep.salt, sizeof c->dep.salt);
     tkms_fw_bytes(op->resp, TKMS_F_IDENTITY, c->dep.identity, sizeof c->dep.identity);
+    tkms_fw_bytes(op->resp, TKMS_F_SESSION_X25519, c->dep.session_x25519,
+                  sizeof c->dep.session_x25519);
   }
   tkms_clock_status(c, op->resp);
   return TKMS_OK;
@@ -180,6 +183,11 @@ int tkms_lc_load_records(tkms_op *op) {
                         "altered, moved to another id, type or version, or belongs to another "
                         "deployment",
                         e.type, e.version);
+    } else if (tkms_session_mac_attach(c->sec, &c->dep, r) != 0) {
+      /* Under the exclusive lock, before the entry is visible. Low order was
+       * refused at open, so this is memory, or a record no core made. */
+      tkms_rec_free(r);
+      st = tkms_op_fail(op, TKMS_E_INTERNAL, "cannot derive a MAC session's key at load");
     } else if (c->n_records == UINT32_MAX || tkms_set_add(&c->set, r) != 0) {
       tkms_rec_free(r);
       st = tkms_op_fail(op, TKMS_E_INTERNAL, "too many records");

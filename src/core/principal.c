@@ -17,14 +17,17 @@ static int lower_hex(const char *s, size_t n_bytes) {
   return 0;
 }
 
-int tkms_principal_parse(const char *s, tkms_principal *out) {
+/* n_kinds limits which kinds are accepted: the first two, or also x25519. */
+static int parse(const char *s, tkms_principal *out, size_t n_kinds) {
   static const struct {
     const char *prefix;
     tkms_principal_kind kind;
     size_t len;
-  } kinds[] = {{"eoa:", TKMS_PRINCIPAL_EOA, 20}, {"ed25519:", TKMS_PRINCIPAL_ED25519, 32}};
+  } kinds[] = {{"eoa:", TKMS_PRINCIPAL_EOA, 20},
+               {"ed25519:", TKMS_PRINCIPAL_ED25519, 32},
+               {"x25519:", TKMS_PRINCIPAL_X25519, 32}};
   if (s == NULL || strlen(s) > TKMS_MAX_PRINCIPAL) return -1;
-  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+  for (size_t k = 0; k < n_kinds && k < sizeof kinds / sizeof kinds[0]; k++) {
     size_t pl = strlen(kinds[k].prefix);
     if (strncmp(s, kinds[k].prefix, pl) != 0) continue;
     const char *hex = s + pl;
@@ -40,6 +43,14 @@ int tkms_principal_parse(const char *s, tkms_principal *out) {
     return 0;
   }
   return -1;
+}
+
+int tkms_principal_parse(const char *s, tkms_principal *out) {
+  return parse(s, out, 2);
+}
+
+int tkms_principal_parse_session_key(const char *s, tkms_principal *out) {
+  return parse(s, out, 3);
 }
 
 void tkms_principal_eoa(const uint8_t addr[20], tkms_principal *out) {

@@ -236,8 +236,9 @@ static void get_policy(rbuf *b, tkms_rec *r) {
       tkms_rec_set_policy(r, &p) != 0)
     b->err = 1;
 }
-/* A principal: length-prefixed, canonical. */
-static void get_principal(rbuf *b, char out[TKMS_MAX_PRINCIPAL + 1]) {
+/* A principal: length-prefixed, canonical. session_key: a session's key, which
+ * may also be a MAC session's "x25519:" key (an owner never is). */
+static void get_principal_as(rbuf *b, char out[TKMS_MAX_PRINCIPAL + 1], int session_key) {
   uint8_t n = get_u8(b);
   const uint8_t *s = take(b, n);
   tkms_principal pr;
@@ -247,7 +248,13 @@ static void get_principal(rbuf *b, char out[TKMS_MAX_PRINCIPAL + 1]) {
   }
   memcpy(out, s, n);
   out[n] = '\0';
-  if (tkms_principal_parse(out, &pr) != 0) b->err = 1;
+  int rc =
+      session_key ? tkms_principal_parse_session_key(out, &pr) : tkms_principal_parse(out, &pr);
+  if (rc != 0) b->err = 1;
+}
+
+static void get_principal(rbuf *b, char out[TKMS_MAX_PRINCIPAL + 1]) {
+  get_principal_as(b, out, 0);
 }
 
 /* A measurement principal: length-prefixed; its form is checked by the caller
@@ -316,7 +323,7 @@ int tkms_rec_plain_decode(uint8_t type, const uint8_t *id, size_t id_len, uint32
         get_measurement_principal(&b, r->u.session.owner);
       else
         get_principal(&b, r->u.session.owner);
-      get_principal(&b, r->u.session.session_key);
+      get_principal_as(&b, r->u.session.session_key, !attested);
       r->u.session.ops = get_u8(&b);
       r->u.session.expiry = get_u64(&b);
       r->u.session.n_keys = get_u8(&b);

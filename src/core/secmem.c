@@ -1,6 +1,7 @@
 /* src/core/secmem.c — per-thread locked arena for secrets (see secmem.h). */
 #include "core/secmem.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdint.h>
 
@@ -48,4 +49,43 @@ void tkms_secmem_free(void *p) {
    * arena is free again, so out-of-order frees only delay reuse. */
   if ((uint8_t *)h + h->stride == arena + top) top -= h->stride;
   if (--live == 0) top = 0;
+}
+
+/* ---- long-lived 32-byte keys ---------------------------------------------- */
+/* A free slot holds the pointer to the next free slot; a slot in use holds a key.
+ * Chunks are never returned: the pool is bounded by the most sessions ever live
+ * at once (TKMS_MAX_SESSIONS * 32 bytes = 2 MiB). */
+typedef union key_slot {
+  union key_slot *next;
+  uint8_t key[TKMS_SECMEM_KEY_BYTES];
+} key_slot;
+
+static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
+static key_slot *key_free_list;
+
+void *tkms_secmem_key_alloc(void) {
+  pthread_mutex_lock(&key_lock);
+  if (key_free_list == NULL) {
+    key_slot *chunk = sodium_malloc(TKMS_SECMEM_KEY_CHUNK * sizeof(key_slot));
+    if (chunk != NULL) {
+      for (size_t i = 0; i < TKMS_SECMEM_KEY_CHUNK; i++) {
+        chunk[i].next = key_free_list;
+        key_free_list = &chunk[i];
+      }
+    }
+  }
+  key_slot *s = key_free_list;
+  if (s != NULL) key_free_list = s->next;
+  pthread_mutex_unlock(&key_lock);
+  return s;
+}
+
+void tkms_secmem_key_free(void *p) {
+  if (p == NULL) return;
+  key_slot *s = p;
+  sodium_memzero(s, sizeof *s);
+  pthread_mutex_lock(&key_lock);
+  s->next = key_free_list;
+  key_free_list = s;
+  pthread_mutex_unlock(&key_lock);
 }

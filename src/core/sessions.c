@@ -7,7 +7,9 @@
 
 #include "core/op.h"
 #include "core/seal.h"
+#include "core/secmem.h"
 #include "core/txn.h"
+#include "crypto/kdf.h"
 
 uint8_t tkms_scope_op_parse(const char *s) {
   static const struct {
@@ -31,6 +33,48 @@ int tkms_session_covers_key(const tkms_rec *s, const uint8_t *key_id) {
   return 0;
 }
 
+int tkms_session_mac_key(const tkms_secrets *sec, const tkms_deployment *dep,
+                         const uint8_t client_pk[32], uint8_t out[TKMS_MAC_SESSION_BYTES]) {
+  uint8_t shared[crypto_scalarmult_BYTES];
+  /* libsodium refuses (-1) exactly when the result is all zero: a low-order
+   * point, which would give every such client the same, public, key. */
+  if (crypto_scalarmult(shared, sec->session_x25519_sk, client_pk) != 0) {
+    sodium_memzero(shared, sizeof shared);
+    sodium_memzero(out, TKMS_MAC_SESSION_BYTES);
+    return 1;
+  }
+  static const char label[] = TKMS_MAC_SESSION_INFO;
+  uint8_t info[sizeof label - 1 + 64];
+  memcpy(info, label, sizeof label - 1);
+  memcpy(info + sizeof label - 1, dep->session_x25519, 32);
+  memcpy(info + sizeof label - 1 + 32, client_pk, 32);
+  int rc = tkms_hkdf_sha256(dep->salt, sizeof dep->salt, shared, sizeof shared, info, sizeof info,
+                            out, TKMS_MAC_SESSION_BYTES);
+  sodium_memzero(shared, sizeof shared);
+  if (rc != 0) {
+    sodium_memzero(out, TKMS_MAC_SESSION_BYTES);
+    return -1;
+  }
+  return 0;
+}
+
+int tkms_session_mac_attach(const tkms_secrets *sec, const tkms_deployment *dep, tkms_rec *r) {
+  if (r->type != TKMS_REC_SESSION || r->u.session.attested || r->u.session.mac_key != NULL)
+    return 0;
+  tkms_principal pk;
+  if (tkms_principal_parse_session_key(r->u.session.session_key, &pk) != 0) return -1;
+  if (pk.kind != TKMS_PRINCIPAL_X25519) return 0;
+  uint8_t *k = tkms_secmem_key_alloc();
+  if (k == NULL) return -1;
+  int rc = tkms_session_mac_key(sec, dep, pk.id, k);
+  if (rc != 0) {
+    tkms_secmem_key_free(k);
+    return rc;
+  }
+  r->u.session.mac_key = k;
+  return 0;
+}
+
 /* F_OWNER F_SESSION_KEY F_SCOPE_OP* F_SCOPE_KEY* F_EXPIRY; signed by the owner. */
 int tkms_session_open_parse(tkms_op *op) {
   const tkms_frame *f = op->req;
@@ -41,8 +85,20 @@ int tkms_session_open_parse(tkms_op *op) {
                         "owner must be a principal: eoa:0x<40 lowercase hex> or "
                         "ed25519:0x<64 lowercase hex>");
   if (tkms_frame_get_str(f, TKMS_F_SESSION_KEY, s, TKMS_MAX_PRINCIPAL) != 0 ||
-      tkms_principal_parse(s, &op->session_key) != 0)
-    return tkms_op_fail(op, TKMS_E_BAD_REQUEST, "session_key must be a principal");
+      tkms_principal_parse_session_key(s, &op->session_key) != 0)
+    return tkms_op_fail(op, TKMS_E_BAD_REQUEST,
+                        "session_key must be eoa:0x<40 lowercase hex>, ed25519:0x<64 lowercase "
+                        "hex> or x25519:0x<64 lowercase hex> (a MAC session)");
+  if (op->session_key.kind == TKMS_PRINCIPAL_X25519) {
+    uint8_t k[TKMS_MAC_SESSION_BYTES];
+    int rc = tkms_session_mac_key(op->core->sec, &op->core->dep, op->session_key.id, k);
+    sodium_memzero(k, sizeof k);
+    if (rc == 1)
+      return tkms_op_fail(op, TKMS_E_BAD_REQUEST,
+                          "session_key is an X25519 point of low order (no shared secret): "
+                          "make a fresh X25519 key pair");
+    if (rc != 0) return tkms_op_fail(op, TKMS_E_INTERNAL, "deriving the MAC session key failed");
+  }
   if (op->has_session)
     return tkms_op_fail(op, TKMS_E_SCOPE,
                         "a session cannot open sessions: the owner must sign OpenSession");
@@ -128,8 +184,13 @@ int tkms_session_open(tkms_op *op) {
   r->u.session.ops = op->scope_ops;
   r->u.session.expiry = op->expiry;
   int st = copy_scope_keys(op, r);
+  /* A MAC session's key goes with the record: the tx owns it until COMMIT puts
+   * it in the index (under the exclusive lock); ABORT frees both. The sign path
+   * only reads it. */
+  if (st == TKMS_OK && tkms_session_mac_attach(c->sec, &c->dep, r) != 0)
+    st = tkms_op_fail(op, TKMS_E_INTERNAL, "deriving the MAC session key failed");
   if (st != TKMS_OK || (st = tkms_tx_seal_put(op, r, NULL)) != TKMS_OK) {
-    free(r);
+    tkms_rec_free(r);
     return st;
   }
   tkms_fw_bytes(op->resp, TKMS_F_SESSION_ID, r->id, TKMS_SESSION_ID_BYTES);

@@ -433,6 +433,8 @@ static void route_health(tkms_req *req, tkms_resp *resp) {
   if (tkms_frame_get_u32(&rep.f, TKMS_F_ATT_TEST_ROOT, &test_root) != 0) test_root = 0;
   int has_dep = tkms_frame_get_fixed(&rep.f, TKMS_F_DEPLOY_SALT, salt, sizeof salt) == 0 &&
                 tkms_frame_get_fixed(&rep.f, TKMS_F_IDENTITY, ident, sizeof ident) == 0;
+  uint8_t sx[32]; /* MAC sessions: the deployment's X25519 key (public) */
+  int has_sx = tkms_frame_get_fixed(&rep.f, TKMS_F_SESSION_X25519, sx, sizeof sx) == 0;
   json_t *time_obj = health_time(&rep.f);
   tkms_reply_free(&rep);
   if (state != TKMS_STATE_READY) {
@@ -479,6 +481,8 @@ static void route_health(tkms_req *req, tkms_resp *resp) {
     json_object_set_new(o, "deployment",
                         json_pack("{s:o, s:o}", "salt", tkms_json_hexstr(salt, sizeof salt),
                                   "identity_address", tkms_json_hexstr(ident, sizeof ident)));
+  if (o != NULL && has_sx)
+    json_object_set_new(o, "session_x25519", tkms_json_hexstr(sx, sizeof sx));
   tkms_resp_json(resp, 200, o);
 }
 

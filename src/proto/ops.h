@@ -46,7 +46,8 @@ enum {
   /* lifecycle (host only; never reachable from a client request) */
   TKMS_OP_STATUS = 0x01,       /* -> F_PLATFORM F_SIMULATED F_MEASUREMENT F_STATE
                                      F_COUNTER (committed) F_CORE_VERSION
-                                     [F_DEPLOY_SALT F_IDENTITY once the DMK is loaded]
+                                     [F_DEPLOY_SALT F_IDENTITY F_SESSION_X25519 once
+                                     the DMK is loaded]
                                      F_RT_SOURCE F_RT_TRUSTED [F_TIME] [F_RT_QUORUM]
                                      [F_RT_NOTE] (the core's clock) */
   TKMS_OP_INIT = 0x02,         /* [F_RT_CONFIG] -> prepared tx with F_DMK and F_MANIFEST,
@@ -196,7 +197,8 @@ enum {
   TKMS_F_REQUEST_ID = 0x11, /* 32 bytes */
   TKMS_F_DEADLINE = 0x12,   /* u64 unix seconds */
   TKMS_F_DEPLOYMENT = 0x13, /* 32 bytes: the deployment salt the client meant */
-  TKMS_F_AUTH_SIG = 0x14,   /* 65 bytes r|s|v (v 27/28) or 64 bytes ed25519 */
+  TKMS_F_AUTH_SIG = 0x14,   /* 65 bytes r|s|v (v 27/28) or 64 bytes ed25519, or
+                                32 bytes HMAC-SHA256 under a MAC session (sessions.h) */
   TKMS_F_SESSION_ID = 0x15, /* 16 bytes: request signed by this session's key */
 
   /* keys */
@@ -225,7 +227,8 @@ enum {
   TKMS_F_VALID = 0x2d,       /* u32 0/1 */
 
   /* sessions */
-  TKMS_F_SESSION_KEY = 0x30,    /* str principal of the delegate key */
+  TKMS_F_SESSION_KEY = 0x30,    /* str principal of the delegate key; SESSION_OPEN
+                                    also takes "x25519:0x<64 hex>" (a MAC session) */
   TKMS_F_SCOPE_OP = 0x31,       /* str, repeated: "create"|"sign"|"rotate"|"destroy" */
   TKMS_F_SCOPE_KEY = 0x32,      /* 16 bytes, repeated; none = all the owner's keys */
   TKMS_F_EXPIRY = 0x33,         /* u64 unix seconds */

@@ -7,6 +7,7 @@
 /* cmocka after the standard headers it needs */
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <sodium.h>
 
 #include "core/secmem.h"
@@ -76,12 +77,43 @@ static void test_fallback_beyond_arena(void **state) {
   tkms_secmem_free(NULL);
 }
 
+/* Long-lived key slots: distinct across chunks, wiped on free (all but the
+ * free-list link), reusable after a free from another thread. */
+#define N_KEYS (2 * TKMS_SECMEM_KEY_CHUNK + 3)
+static void *free_key(void *p) {
+  tkms_secmem_key_free(p);
+  return NULL;
+}
+
+static void test_key_slots(void **state) {
+  (void)state;
+  static uint8_t *k[N_KEYS];
+  for (size_t i = 0; i < N_KEYS; i++) {
+    k[i] = tkms_secmem_key_alloc();
+    assert_non_null(k[i]);
+    memset(k[i], (int)(i % 255) + 1, TKMS_SECMEM_KEY_BYTES);
+  }
+  for (size_t i = 0; i < N_KEYS; i++)
+    for (size_t j = 0; j < TKMS_SECMEM_KEY_BYTES; j++) assert_int_equal(k[i][j], (i % 255) + 1);
+  uint8_t *victim = k[7];
+  tkms_secmem_key_free(victim);
+  assert_true(all_zero(victim + sizeof(void *), TKMS_SECMEM_KEY_BYTES - sizeof(void *)));
+  assert_ptr_equal(tkms_secmem_key_alloc(), victim); /* the free slot is reused */
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, free_key, k[100]), 0);
+  assert_int_equal(pthread_join(t, NULL), 0);
+  assert_ptr_equal(tkms_secmem_key_alloc(), k[100]);
+  for (size_t i = 0; i < N_KEYS; i++) tkms_secmem_key_free(k[i]);
+  tkms_secmem_key_free(NULL);
+}
+
 int main(void) {
   if (sodium_init() < 0) return 1; /* sodium_malloc needs it, as the core does at start */
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lifo_reuse_and_wipe),
       cmocka_unit_test(test_out_of_order_frees),
       cmocka_unit_test(test_fallback_beyond_arena),
+      cmocka_unit_test(test_key_slots),
   };
   return cmocka_run_group_tests_name("core_secmem", tests, NULL, NULL);
 }

@@ -2,9 +2,10 @@
 //
 // Request bodies are built from the domain and types served by GET /v1/eip712
 // (never hard-coded here) and signed by independent code: ethers (EOA principals)
-// and @noble/curves (Ed25519 principals, over 0x1901 ‖ domainSeparator ‖ hashStruct).
+// and @noble/curves (Ed25519 principals, over 0x1901 ‖ domainSeparator ‖ hashStruct);
+// MAC sessions with node:crypto only (X25519, HKDF, HMAC) and ethers' digest.
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
+import crypto, { randomBytes } from 'node:crypto';
 import { ethers } from 'ethers';
 import { ed25519 } from '@noble/curves/ed25519';
 import { encodePolicy } from './policy.mjs';
@@ -50,6 +51,48 @@ export class Ed25519Signer {
     const pre = Ed25519Signer.preimage(domain, types, primary, value);
     if (pre.length !== 66) throw new Error('EIP-712 preimage is not 66 bytes');
     return hex(ed25519.sign(pre, this.priv));
+  }
+}
+
+/**
+ * A MAC session key ("x25519:0x<client public key>"): an X25519 key pair made by
+ * node:crypto. Bound to a deployment (bind / Client.macSigner) it derives
+ *   shared  = X25519(client_sk, core_pk)          (core_pk: /v1/health session_x25519)
+ *   mac_key = HKDF-SHA256(shared, salt = deployment salt,
+ *                         info = "tkms-session-mac-v1" || core_pk || client_pk)
+ * and authenticates a request with HMAC-SHA256(mac_key, EIP-712 digest), 32 bytes,
+ * the digest an EOA would sign (ethers TypedDataEncoder.hash). Sent with session_id.
+ */
+export class MacSessionSigner {
+  constructor(keyPair = crypto.generateKeyPairSync('x25519')) {
+    this.privateKey = keyPair.privateKey;
+    this.publicKey = keyPair.publicKey;
+    this.pub = Buffer.from(this.publicKey.export({ format: 'jwk' }).x, 'base64url');
+    this.principal = 'x25519:' + hex(this.pub);
+    this.kind = 'mac';
+    this.macKey = null;
+  }
+  /** Derive the MAC key for a deployment: its session X25519 key and salt (0x hex). */
+  bind(corePubHex, saltHex) {
+    const corePub = Buffer.from(unhex(corePubHex));
+    if (corePub.length !== 32) throw new Error('the core X25519 key is not 32 bytes');
+    const core = crypto.createPublicKey({
+      key: { kty: 'OKP', crv: 'X25519', x: corePub.toString('base64url') },
+      format: 'jwk',
+    });
+    const shared = crypto.diffieHellman({ privateKey: this.privateKey, publicKey: core });
+    const info = Buffer.concat([Buffer.from('tkms-session-mac-v1'), corePub, this.pub]);
+    this.macKey = Buffer.from(crypto.hkdfSync('sha256', shared, Buffer.from(unhex(saltHex)), info, 32));
+    shared.fill(0);
+    return this;
+  }
+  static digest(domain, types, primary, value) {
+    return ethers.TypedDataEncoder.hash(domain, { [primary]: types[primary] }, value);
+  }
+  async signTyped(domain, types, primary, value) {
+    if (!this.macKey) throw new Error('MacSessionSigner: bind() it to a deployment first');
+    const d = MacSessionSigner.digest(domain, types, primary, value);
+    return hex(crypto.createHmac('sha256', this.macKey).update(unhex(d)).digest());
   }
 }
 
@@ -146,6 +189,12 @@ export class Client {
     this.types = e.json.types;
     this.salt = e.json.domain.salt;
     return this;
+  }
+
+  /** A new MAC session signer bound to this deployment (after init()). */
+  macSigner(keyPair) {
+    if (!this.health?.session_x25519) throw new Error('health has no session_x25519');
+    return new MacSessionSigner(keyPair).bind(this.health.session_x25519, this.salt);
   }
 
   raw(method, path, body, opts = {}) {
