@@ -185,9 +185,12 @@ int tkms_lc_load_records(tkms_op *op) {
                         e.type, e.version);
     } else if (tkms_session_mac_attach(c->sec, &c->dep, r) != 0) {
       /* Under the exclusive lock, before the entry is visible. Low order was
-       * refused at open, so this is memory, or a record no core made. */
+       * refused at open, so this is memory: retryable (the host restarts the
+       * load), not a refusal of the stored state. */
       tkms_rec_free(r);
-      st = tkms_op_fail(op, TKMS_E_INTERNAL, "cannot derive a MAC session's key at load");
+      st = tkms_op_fail(op, TKMS_E_BUSY,
+                        "cannot derive a MAC session's key at load (out of locked memory); "
+                        "retry");
     } else if (c->n_records == UINT32_MAX || tkms_set_add(&c->set, r) != 0) {
       tkms_rec_free(r);
       st = tkms_op_fail(op, TKMS_E_INTERNAL, "too many records");

@@ -128,7 +128,8 @@ static void *worker_main(void *arg) {
     uint8_t *buf = NULL;
     size_t len = 0;
     int r = tkms_frame_reader_next(&rd, &buf, &len);
-    if (r == 1) break; /* the host closed the socket */
+    if (r != 0 && q.len > 0 && outq_flush(w->fd, &q) != 0) r = -1; /* answer what was done */
+    if (r == 1) break;                                             /* the host closed the socket */
     if (r != 0) {
       tkms_log("socket %d: unreadable or oversized frame; closing it", w->fd);
       break;

@@ -13,6 +13,7 @@
  * restarted, and the reader fails everything queued. Only the reader closes a
  * socket, after failing its queue, so no callback is lost or called twice. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,7 +22,7 @@
 
 #include "host/core_priv.h"
 
-#define READ_TICK_S 1 /* how often an idle reader checks for a wedged core */
+#define READ_TICK_S 1 /* how often an idle reader checks for a wedged core (poll) */
 
 static int write_whole(int fd, const uint8_t *p, size_t n) {
   while (n > 0) {
@@ -70,15 +71,12 @@ int tkms_core_submit(tkms_core *c, tkms_fw *req, tkms_core_done_fn done, void *c
   clock_gettime(CLOCK_MONOTONIC, &e->sent);
   __atomic_store_n(&p->count, p->count + 1, __ATOMIC_RELAXED);
   pthread_mutex_unlock(&p->qmu);
-  /* fd stays open while wmu is held: the reader takes wmu before closing it. */
-  int w = write_whole(fd, req->buf, req->len);
+  /* fd stays open while wmu is held: the reader takes wmu before closing it.
+   * A frame not written whole desynchronises the socket: shut it down (still
+   * under wmu, so it is our socket); the reader sees that, restarts the core
+   * and fails everything queued, our entry among them. */
+  if (write_whole(fd, req->buf, req->len) != 0) shutdown(fd, SHUT_RDWR);
   pthread_mutex_unlock(&p->wmu);
-  if (w != 0) {
-    /* The reader fails the queued entry (ours among them) once the restart
-     * closes the socket. */
-    shutdown(fd, SHUT_RDWR);
-    tkms_core_mark_failed(c, "a pipelined request could not be written to the core");
-  }
   return 0;
 }
 
@@ -103,6 +101,17 @@ static const char *read_answers(tkms_pipe *p, int fd) {
   while (why == NULL) {
     tkms_reply rep;
     memset(&rep, 0, sizeof rep);
+    /* Idle: wake every READ_TICK_S to notice a core that stopped answering.
+     * Once a frame has begun, the socket's receive timeout bounds each read
+     * (TKMS_CORE_IO_TIMEOUT_S, as on the synchronous sockets). */
+    if (!tkms_frame_reader_ready(&rd)) {
+      struct pollfd pfd = {.fd = fd, .events = POLLIN};
+      int pr = poll(&pfd, 1, READ_TICK_S * 1000);
+      if (pr == 0 || (pr < 0 && errno == EINTR)) {
+        if (wedged(p)) why = "the core did not answer a pipelined request in time";
+        continue;
+      }
+    }
     int r = tkms_frame_reader_next(&rd, &rep.buf, &rep.len);
     if (r == -2) {
       if (wedged(p)) why = "the core did not answer a pipelined request in time";
@@ -183,10 +192,6 @@ int tkms_pipes_start(tkms_core *c) {
 }
 
 void tkms_pipe_attach(tkms_pipe *p, int fd) {
-  /* A short receive timeout: the reader wakes now and then to notice a core
-   * that stopped answering (the send timeout stays TKMS_CORE_IO_TIMEOUT_S). */
-  struct timeval tv = {.tv_sec = READ_TICK_S, .tv_usec = 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   pthread_mutex_lock(&p->qmu);
   while (p->fd >= 0) pthread_cond_wait(&p->cv, &p->qmu); /* the old one is closed first */
   p->fd = fd;

@@ -285,7 +285,8 @@ int tkms_frame_reader_ready(const tkms_frame_reader *r) {
   size_t have = r->end - r->start;
   if (have < 4) return 0;
   uint32_t n = tkms_be32_get(r->buf + r->start);
-  return n <= have - 4;
+  /* A bad length is not "ready": the caller flushes before next() fails. */
+  return n >= TKMS_FRAME_HEADER && n <= have - 4;
 }
 
 /* Moves the unread bytes to the front and reads once more. Returns bytes read,
