@@ -83,6 +83,31 @@ async function avsScalarMulRequest(c) {
   return { path: '/v1/avs/scalar_mul', body: JSON.stringify(req.body) };
 }
 
+/** utime + stime of a process in clock ticks (100 per second on Linux), or NaN. */
+function cpuTicks(pid) {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+    return Number(rest[11]) + Number(rest[12]); // fields 14 and 15
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Runs fn (a load) and adds the CPU time the host and the core spent per request
+ * during it: a measure of cost that, unlike a rate, does not depend on what else
+ * the machine is doing.
+ */
+async function withCpu(srv, fn) {
+  const core = srv.corePid();
+  const h0 = cpuTicks(srv.pid), c0 = cpuTicks(core);
+  const r = await fn();
+  const n = r.perSec * SECONDS;
+  const us = (t0, t1) => ((t1 - t0) * 1e4) / n; // ticks of 10 ms -> us per request
+  return { ...r, hostUs: us(h0, cpuTicks(srv.pid)), coreUs: us(c0, cpuTicks(core)) };
+}
+
 /** wrk (or the Node fallback) against one body. */
 async function load(url, body, name) {
   if (!haveWrk()) return runNode(url, body);
@@ -211,7 +236,8 @@ async function main() {
   const rawBefore = rawSigns();
   // BENCH_WORKERS: HTTP worker threads = core sockets (the service's --workers).
   const workers = process.env.BENCH_WORKERS;
-  const srv = await start(workers ? { extraArgs: ['--workers', workers] } : {});
+  const serveArgs = workers ? ['--workers', workers] : [];
+  const srv = await start({ extraArgs: serveArgs });
   try {
     const c = await new Client(srv.url).init();
     const owner = new EoaSigner();
@@ -225,7 +251,7 @@ async function main() {
     if (probe.status !== 200 || ethers.recoverAddress(digest, probe.json.signature).toLowerCase() !== key.address) {
       throw new Error(`sign probe failed: ${probe.status} ${probe.text}`);
     }
-    const e2e = await load(`${srv.url}${req.path}`, JSON.stringify(req.body), 'sign');
+    const e2e = await withCpu(srv, () => load(`${srv.url}${req.path}`, JSON.stringify(req.body), 'sign'));
     // The same load through a MAC session (scope sign, this key): the core checks an
     // HMAC-SHA256 instead of recovering an EIP-712 signer. Client side: node:crypto.
     const mac = c.macSigner();
@@ -240,7 +266,7 @@ async function main() {
     if (macProbe.status !== 200 || ethers.recoverAddress(macDigest, macProbe.json.signature).toLowerCase() !== key.address) {
       throw new Error(`MAC session sign probe failed: ${macProbe.status} ${macProbe.text}`);
     }
-    const macE2e = await load(`${srv.url}${macReq.path}`, JSON.stringify(macReq.body), 'sign_mac');
+    const macE2e = await withCpu(srv, () => load(`${srv.url}${macReq.path}`, JSON.stringify(macReq.body), 'sign_mac'));
     // The floor under any signing rate on this machine: the same load generator and
     // connections against a static route (host only) and against /v1/health (host +
     // one core round trip, no cryptography).
@@ -263,10 +289,12 @@ async function main() {
       ['raw secp256k1 sign (libsecp256k1, 1 thread), best of before/after', `${fmt(raw.perSec)} signs/s (${fmt(rawBefore.perSec)} / ${fmt(rawAfter.perSec)})`],
       [`e2e POST /v1/keys/{id}/sign (${e2e.tool}, ${SECONDS} s)`, `${fmt(e2e.perSec)} signs/s`],
       ['  latency p50 / p99', `${fmt(e2e.p50, 2)} ms / ${fmt(e2e.p99, 2)} ms`],
+      ['  CPU per request: host / core', `${fmt(e2e.hostUs, 1)} us / ${fmt(e2e.coreUs, 1)} us`],
       ['  non-2xx / socket errors', `${e2e.non2xx} / ${e2e.errors}`],
       ['  e2e / raw', `${fmt((100 * e2e.perSec) / raw.perSec, 1)} %`],
       [`e2e POST /v1/keys/{id}/sign, MAC session (${macE2e.tool}, ${SECONDS} s)`, `${fmt(macE2e.perSec)} signs/s`],
       ['  latency p50 / p99', `${fmt(macE2e.p50, 2)} ms / ${fmt(macE2e.p99, 2)} ms`],
+      ['  CPU per request: host / core', `${fmt(macE2e.hostUs, 1)} us / ${fmt(macE2e.coreUs, 1)} us`],
       ['  non-2xx / socket errors', `${macE2e.non2xx} / ${macE2e.errors}`],
       ['  e2e / raw', `${fmt((100 * macE2e.perSec) / raw.perSec, 1)} %`],
       [`floor: GET /v1/eip712, host only (${floorHost.tool})`, `${fmt(floorHost.perSec)} req/s = ${fmt((100 * floorHost.perSec) / raw.perSec, 1)} % of raw`],
@@ -281,6 +309,7 @@ async function main() {
     ];
     const w = Math.max(...rows.map((r) => r[0].length));
     console.log(`tkms benchmarks — sim platform, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? ''}`);
+    console.log(`tkms serve ${serveArgs.join(' ') || '(defaults: --workers 4 --core-pipelines 1)'}; load: wrk on the same CPUs`);
     console.log(`${'metric'.padEnd(w)}  value`);
     console.log(`${'-'.repeat(w)}  ${'-'.repeat(24)}`);
     for (const [a, b] of rows) console.log(`${a.padEnd(w)}  ${b}`);
