@@ -512,6 +512,18 @@ static void route_eip712(tkms_req *req, tkms_resp *resp) {
     if (i != TKMS_RT_DELETION_RECEIPT)
       json_object_set_new(routes, t->route, json_string(t->primary));
   }
+  /* The EigenLayer routes sign the same types (docs/api.md). */
+  static const struct {
+    const char *route;
+    int rt;
+  } avs[] = {{"POST /v1/avs/keys", TKMS_RT_CREATE_KEY},
+             {"POST /v1/avs/scalar_mul", TKMS_RT_SIGN},
+             {"POST /v1/avs/sign", TKMS_RT_SIGN},
+             {"POST /v1/avs/registration", TKMS_RT_SIGN},
+             {"POST /v1/avs/keys/{eoa}/rotate", TKMS_RT_ROTATE_KEY}};
+  for (size_t i = 0; routes && i < sizeof avs / sizeof avs[0]; i++)
+    json_object_set_new(routes, avs[i].route,
+                        json_string(tkms_eip712_request_types[avs[i].rt].primary));
   json_t *o = json_pack("{s:{s:s, s:s, s:o}, s:o, s:o}", "domain", "name", TKMS_EIP712_NAME,
                         "version", TKMS_EIP712_VERSION, "salt", tkms_json_hexstr(info.salt, 32),
                         "types", types, "routes", routes);

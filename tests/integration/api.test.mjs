@@ -56,6 +56,12 @@ const DOC_ROUTES = {
   'POST /v1/governance/cancel': 'CancelUpgrade',
   'POST /v1/keys/{id}/policy': 'UpdatePolicy',
   'DELETE /v1/keys/{id}/policy/pending': 'CancelPolicyChange',
+  // EigenLayer (docs/api.md "Signed types of the /v1/avs routes")
+  'POST /v1/avs/keys': 'CreateKey',
+  'POST /v1/avs/scalar_mul': 'Sign',
+  'POST /v1/avs/sign': 'Sign',
+  'POST /v1/avs/registration': 'Sign',
+  'POST /v1/avs/keys/{eoa}/rotate': 'RotateKey',
 };
 
 /** Parse "Name(type a,type b)" into the typed-data field list. */
@@ -108,6 +114,7 @@ test('GET /v1/eip712 serves exactly the documented domain and types', async () =
   for (const [route, primary] of Object.entries(DOC_ROUTES)) {
     assert.equal(routes?.[route], primary, `routes["${route}"]`);
   }
+  assert.deepEqual(Object.keys(routes).sort(), Object.keys(DOC_ROUTES).sort(), 'no undocumented route');
 });
 
 test('create a secp256k1 key: address = computeAddress(public_key)', async () => {
