@@ -309,7 +309,7 @@ async function main() {
     ];
     const w = Math.max(...rows.map((r) => r[0].length));
     console.log(`tkms benchmarks — sim platform, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? ''}`);
-    console.log(`tkms serve ${serveArgs.join(' ') || '(defaults: --workers 4 --core-pipelines 1)'}; load: wrk on the same CPUs`);
+    console.log(`tkms serve ${serveArgs.join(' ') || '(defaults: --workers 4 --http-threads 1 --core-pipelines 1)'}; load: wrk on the same CPUs`);
     console.log(`${'metric'.padEnd(w)}  value`);
     console.log(`${'-'.repeat(w)}  ${'-'.repeat(24)}`);
     for (const [a, b] of rows) console.log(`${a.padEnd(w)}  ${b}`);

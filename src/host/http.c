@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -33,12 +34,21 @@ struct tkms_http {
    * stopping, so one of the two always sees the other. */
   atomic_int suspended;
   atomic_int stopping;
+  /* The blocking pool: routes that wait for the core or the store run on these
+   * threads (suspended connections queued FIFO), so the HTTP threads never
+   * block and can be few. */
+  unsigned n_pool;
+  pthread_t *pool;
+  pthread_mutex_t pool_mu;
+  pthread_cond_t pool_cv;
+  struct req_ctx *pool_head, *pool_tail;
+  int pool_quit;
 };
 
 enum { DEF_NONE, DEF_WAITING, DEF_ANSWERED, DEF_RERUN };
 
 /* Per-request state, allocated on the first callback. */
-typedef struct {
+typedef struct req_ctx {
   tkms_route route;
   int responded;
   int too_large;
@@ -52,6 +62,8 @@ typedef struct {
   tkms_resp answer; /* its answer (DEF_ANSWERED) */
   struct MHD_Connection *conn;
   tkms_http *http;
+  tkms_req req;         /* for a pool thread (its pointers live in this struct) */
+  struct req_ctx *next; /* in the pool's queue */
   char method[16];
   char path[256];
 } req_ctx;
@@ -185,6 +197,63 @@ static int append(req_ctx *rc, const char *data, size_t n) {
   return 0;
 }
 
+/* Queues a suspended, counted connection for a pool thread. */
+static void pool_push(tkms_http *h, req_ctx *rc, const tkms_req *req) {
+  rc->req = *req;
+  rc->next = NULL;
+  pthread_mutex_lock(&h->pool_mu);
+  if (h->pool_tail != NULL)
+    h->pool_tail->next = rc;
+  else
+    h->pool_head = rc;
+  h->pool_tail = rc;
+  pthread_cond_signal(&h->pool_cv);
+  pthread_mutex_unlock(&h->pool_mu);
+}
+
+static void *pool_main(void *arg) {
+  tkms_http *h = arg;
+  for (;;) {
+    pthread_mutex_lock(&h->pool_mu);
+    while (h->pool_head == NULL && !h->pool_quit) pthread_cond_wait(&h->pool_cv, &h->pool_mu);
+    req_ctx *rc = h->pool_head;
+    if (rc != NULL) {
+      h->pool_head = rc->next;
+      if (h->pool_head == NULL) h->pool_tail = NULL;
+    }
+    pthread_mutex_unlock(&h->pool_mu);
+    if (rc == NULL) break; /* quit, and nothing is queued */
+    tkms_route_run(&rc->req, &rc->answer);
+    rc->deferred = DEF_ANSWERED;
+    struct MHD_Connection *conn = rc->conn;
+    /* rc may be gone as soon as the connection runs again. */
+    MHD_resume_connection(conn);
+    atomic_fetch_sub(&h->suspended, 1);
+  }
+  return NULL;
+}
+
+/* Runs the route on a pool thread; the connection waits suspended. */
+static enum MHD_Result to_pool(tkms_http *h, struct MHD_Connection *conn, req_ctx *rc,
+                               tkms_req *req) {
+  atomic_fetch_add(&h->suspended, 1);
+  if (atomic_load(&h->stopping)) {
+    /* Stopping: nothing new may be suspended; answer here. */
+    atomic_fetch_sub(&h->suspended, 1);
+    tkms_resp resp = {0};
+    tkms_route_run(req, &resp);
+    enum MHD_Result ok = queue(conn, rc, &resp);
+    tkms_resp_clear(&resp);
+    return ok;
+  }
+  rc->deferred = DEF_WAITING;
+  rc->conn = conn;
+  rc->http = h;
+  MHD_suspend_connection(conn);
+  pool_push(h, rc, req);
+  return MHD_YES;
+}
+
 /* A deferred route's answer, on the core pipe's reader thread. */
 static void on_deferred(void *ctx, tkms_resp *resp) {
   req_ctx *rc = ctx;
@@ -221,11 +290,9 @@ static enum MHD_Result defer(tkms_http *h, struct MHD_Connection *conn, req_ctx 
       rc->http = h;
       MHD_suspend_connection(conn);
       if (tkms_route_job_submit(h->host, j, on_deferred, rc) == 0) return MHD_YES;
-      /* Not queued (pipes full, core restarting): answer the usual way. */
-      tkms_route_run(req, &rc->answer);
-      rc->deferred = DEF_ANSWERED;
-      MHD_resume_connection(conn);
-      atomic_fetch_sub(&h->suspended, 1);
+      /* Not queued (pipes full, core restarting): the usual way, on the pool
+       * (still suspended and counted). */
+      pool_push(h, rc, req);
       return MHD_YES;
     }
     atomic_fetch_sub(&h->suspended, 1);
@@ -279,6 +346,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   if (rc->deferred == DEF_NONE && tkms_route_defers(&rc->route) &&
       tkms_core_pipelined(h->host->core))
     return defer(h, conn, rc, &req);
+  if (h->n_pool > 0 && !tkms_route_inline(&rc->route))
+    return to_pool(h, conn, rc, &req); /* also DEF_RERUN */
   tkms_resp resp = {0};
   tkms_route_run(&req, &resp);
   enum MHD_Result ok = queue(conn, rc, &resp);
@@ -373,6 +442,21 @@ static int open_listener(const char *spec, int *fd_out, unsigned *port_out, int 
   return 0;
 }
 
+/* Joins the pool threads once nothing is queued (callers make sure nothing
+ * more can be). */
+static void stop_pool(tkms_http *h) {
+  pthread_mutex_lock(&h->pool_mu);
+  h->pool_quit = 1;
+  pthread_cond_broadcast(&h->pool_cv);
+  pthread_mutex_unlock(&h->pool_mu);
+  for (unsigned i = 0; i < h->n_pool; i++) pthread_join(h->pool[i], NULL);
+  free(h->pool);
+  h->pool = NULL;
+  h->n_pool = 0;
+  pthread_cond_destroy(&h->pool_cv);
+  pthread_mutex_destroy(&h->pool_mu);
+}
+
 int tkms_http_start(const tkms_http_config *cfg, tkms_http **out, unsigned *port) {
   int fd, v6 = 0;
   int r = open_listener(cfg->listen, &fd, port, &v6);
@@ -385,19 +469,35 @@ int tkms_http_start(const tkms_http_config *cfg, tkms_http **out, unsigned *port
   }
   h->host = cfg->host;
   h->listen_fd = fd;
+  pthread_mutex_init(&h->pool_mu, NULL);
+  pthread_cond_init(&h->pool_cv, NULL);
+  h->pool = calloc(cfg->workers, sizeof *h->pool);
+  for (unsigned i = 0; h->pool != NULL && i < cfg->workers; i++) {
+    if (pthread_create(&h->pool[i], NULL, pool_main, h) != 0) break;
+    h->n_pool++;
+  }
+  if (h->n_pool != cfg->workers) {
+    fprintf(stderr, "tkms: cannot start the worker threads\n");
+    stop_pool(h);
+    close(fd);
+    free(h);
+    return -1;
+  }
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
                    MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_IPv6 : 0);
   flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
-  h->d = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-      MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
-      (unsigned int)cfg->workers, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)REQUEST_TIMEOUT_S,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED,
-      on_completed, h, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_SIGPIPE_HANDLED_BY_APP,
-      (int)1, MHD_OPTION_END);
+  h->d =
+      MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+                       NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
+                       (unsigned int)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT,
+                       (unsigned int)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+                       (unsigned int)REQUEST_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                       (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                       MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_SIGPIPE_HANDLED_BY_APP,
+                       (int)1, MHD_OPTION_END);
   if (h->d == NULL) {
     fprintf(stderr, "tkms: cannot start the HTTP server\n");
+    stop_pool(h);
     close(fd);
     free(h);
     return -1;
@@ -419,5 +519,6 @@ void tkms_http_stop(tkms_http *h) {
     nanosleep(&ts, NULL);
   }
   MHD_stop_daemon(h->d);
+  stop_pool(h);
   free(h);
 }

@@ -8,8 +8,10 @@
 typedef struct tkms_http tkms_http;
 
 typedef struct {
-  const char *listen; /* HOST:PORT or [V6]:PORT; port 0 = any free port */
-  unsigned workers;   /* MHD thread pool size (= core channels) */
+  const char *listen;    /* HOST:PORT or [V6]:PORT; port 0 = any free port */
+  unsigned http_threads; /* MHD threads: parse requests, never block */
+  unsigned workers;      /* threads that run the routes waiting on the core or the
+                            store (one synchronous core socket each) */
   unsigned max_connections;
   tkms_host *host;
 } tkms_http_config;

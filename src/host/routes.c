@@ -582,6 +582,10 @@ int tkms_route_defers(const tkms_route *r) {
   return r->id == TKMS_R_KEY_SIGN;
 }
 
+int tkms_route_inline(const tkms_route *r) {
+  return r->id == TKMS_R_EIP712; /* from tkms_core_info, kept by the supervisor */
+}
+
 tkms_route_job *tkms_route_prepare(tkms_req *req, tkms_resp *resp) {
   if (req->route->id != TKMS_R_KEY_SIGN) {
     tkms_resp_error(resp, 500, "internal", "this route cannot be deferred");

@@ -94,6 +94,9 @@ void tkms_route_run(tkms_req *req, tkms_resp *resp);
 typedef struct tkms_route_job tkms_route_job;
 typedef void (*tkms_route_done_fn)(void *ctx, tkms_resp *resp);
 int tkms_route_defers(const tkms_route *r);
+/* The route never waits for the core or the store (it answers from memory):
+ * it may run on an HTTP thread. Every other route runs on a worker thread. */
+int tkms_route_inline(const tkms_route *r);
 tkms_route_job *tkms_route_prepare(tkms_req *req, tkms_resp *resp);
 int tkms_route_job_submit(tkms_host *h, tkms_route_job *j, tkms_route_done_fn done, void *ctx);
 

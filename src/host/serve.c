@@ -30,7 +30,8 @@ typedef struct {
   const char *platform;
   const char *test_root;
   unsigned workers;
-  unsigned pipelines; /* pipelined core sockets for signing */
+  unsigned pipelines;    /* pipelined core sockets for signing */
+  unsigned http_threads; /* HTTP (MHD) threads */
   unsigned max_connections;
   const char *roughtime_config;
   int insecure_host_time;
@@ -50,7 +51,11 @@ static void usage(FILE *f) {
           "                  [--enclave PATH] [--max-connections N] [--platform NAME]\n"
           "  --data-dir DIR        sealed state and metadata (default ./var)\n"
           "  --listen HOST:PORT    address to bind (default 127.0.0.1:8420; port 0 = any)\n"
-          "  --workers N           HTTP threads and core sockets, 1..56 (default 4)\n"
+          "  --workers N           threads that run requests waiting on the core or the\n"
+          "                        store (creation, rotation, reads), one core socket\n"
+          "                        each, 1..56 (default 4)\n"
+          "  --http-threads N      threads that parse HTTP and never block, 1..16\n"
+          "                        (default 1)\n"
           "  --core-pipelines N    extra core sockets on which signing requests are queued\n"
           "                        without waiting for each answer, 0..8 (default 1; 0 = sign\n"
           "                        over the worker sockets)\n"
@@ -96,6 +101,7 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
   o->test_root = NULL;
   o->workers = 4;
   o->pipelines = 1;
+  o->http_threads = 1;
   o->max_connections = 1024;
   o->roughtime_config = NULL;
   o->insecure_host_time = 0;
@@ -113,10 +119,10 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
       continue;
     }
     static const char *const names[] = {
-        "--data-dir",        "--listen",        "--workers",          "--enclave",
-        "--max-connections", "--platform",      "--roughtime-config", "--time-interval",
-        "--governor",        "--threshold",     "--upgrade-delay",    "--attestation-test-root",
-        "--policy-sweep",    "--core-pipelines"};
+        "--data-dir",        "--listen",         "--workers",          "--enclave",
+        "--max-connections", "--platform",       "--roughtime-config", "--time-interval",
+        "--governor",        "--threshold",      "--upgrade-delay",    "--attestation-test-root",
+        "--policy-sweep",    "--core-pipelines", "--http-threads"};
     const char *val = NULL;
     size_t k;
     for (k = 0; k < sizeof names / sizeof *names; k++) {
@@ -238,6 +244,12 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
           return -1;
         }
         break;
+      case 14:
+        if (parse_uint(val, 1, 16, &o->http_threads) != 0) {
+          fprintf(stderr, "tkms serve: --http-threads must be 1..16\n");
+          return -1;
+        }
+        break;
     }
   }
   if (o->test_root != NULL && strcmp(o->platform, "sim") != 0) {
@@ -256,9 +268,9 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
             o->n_governors);
     return -1;
   }
-  if (o->max_connections < o->workers) {
+  if (o->max_connections < o->http_threads) {
     /* MHD splits the limit across its threads; each needs at least one. */
-    fprintf(stderr, "tkms serve: --max-connections must be at least --workers\n");
+    fprintf(stderr, "tkms serve: --max-connections must be at least --http-threads\n");
     return -1;
   }
   return 0;
@@ -353,7 +365,7 @@ int tkms_serve_main(int argc, char **argv) {
   int lock = lock_data_dir(o.data_dir);
   if (lock < 0) goto out;
   /* one connection per HTTP worker, plus the supervisor's and the policy sweep's */
-  if (tkms_store_open(o.data_dir, o.workers + 2, &store) != TKMS_STORE_OK) {
+  if (tkms_store_open(o.data_dir, o.workers + o.http_threads + 2, &store) != TKMS_STORE_OK) {
     fprintf(stderr, "tkms: cannot open the store in %s\n", o.data_dir);
     goto out;
   }
@@ -382,6 +394,7 @@ int tkms_serve_main(int argc, char **argv) {
     fprintf(stderr, "tkms: cannot start the Roughtime relay thread\n");
   tkms_host host = {.store = store, .core = core};
   tkms_http_config hc = {.listen = o.listen,
+                         .http_threads = o.http_threads,
                          .workers = o.workers,
                          .max_connections = o.max_connections,
                          .host = &host};

@@ -81,9 +81,59 @@ test('the same with --core-pipelines 0 (signing over the worker sockets)', async
   agent.destroy();
 });
 
-test('--core-pipelines is bounded', async () => {
-  const r = await startExpectFailure({ extraArgs: ['--core-pipelines', '9'] });
+test('--core-pipelines and --http-threads are bounded', async () => {
+  let r = await startExpectFailure({ extraArgs: ['--core-pipelines', '9'] });
   assert.match(r.stderr, /--core-pipelines must be 0\.\.8/);
+  r = await startExpectFailure({ extraArgs: ['--http-threads', '0'] });
+  assert.match(r.stderr, /--http-threads must be 1\.\.16/);
+  r = await startExpectFailure({ extraArgs: ['--http-threads', '4', '--max-connections', '3'] });
+  assert.match(r.stderr, /--max-connections must be at least --http-threads/);
+});
+
+test('one HTTP thread, two workers: creates, signs, reads and health at 32 in flight all answer', async () => {
+  const { c, agent } = await up(['--http-threads', '1', '--workers', '2']);
+  const owner = new EoaSigner();
+  const k = (await c.createKey(owner, 'secp256k1')).json;
+  const jobs = [];
+  for (let i = 0; i < 300; i++) {
+    const kind = ['create', 'sign', 'sign', 'get', 'health', 'sign'][i % 6];
+    const payload = rand(32);
+    const req =
+      kind === 'create'
+        ? await c.buildCreateKey(owner, 'secp256k1')
+        : kind === 'sign'
+          ? await c.buildSign(owner, k.key_id, 'digest', payload)
+          : null;
+    jobs.push({ kind, payload, req });
+  }
+  let next = 0;
+  const tally = {};
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < jobs.length) {
+        const { kind, payload, req } = jobs[next++];
+        tally[kind] = (tally[kind] ?? 0) + 1;
+        if (kind === 'get') {
+          const g = await c.raw('GET', `/v1/keys/${k.key_id}`);
+          assert.equal(g.status, 200, g.text);
+          assert.equal(g.json.address, k.address);
+        } else if (kind === 'health') {
+          const h = await c.raw('GET', '/v1/health');
+          assert.equal(h.status, 200, h.text);
+        } else {
+          const res = await c.send(req);
+          if (kind === 'create') {
+            assert.equal(res.status, 201, res.text);
+            assert.equal(res.json.owner, owner.principal);
+          } else {
+            checkSecpSignature(res, { mode: 'digest', payload, address: k.address, keyId: k.key_id });
+          }
+        }
+      }
+    }),
+  );
+  assert.deepEqual(tally, { create: 50, sign: 150, get: 50, health: 50 });
+  agent.destroy();
 });
 
 test('core killed while requests wait in the pipeline: each gets its own signature or 503, then signing resumes', async (t) => {
