@@ -338,17 +338,18 @@ static int one_key_id(char **pos, size_t n_pos, uint8_t id[KEY_ID_BYTES], char h
   return 0;
 }
 
-static int cmd_get(tkms_cli_common *c, int argc, char **argv) {
+/* get: GET /v1/keys/{id}; policy: GET /v1/keys/{id}/policy (suffix "/policy"). */
+static int cmd_get(tkms_cli_common *c, int argc, char **argv, const char *suffix) {
   int help = 0;
   char *pos[2];
   size_t n_pos = 0;
   uint8_t id[KEY_ID_BYTES];
-  char id_hex[KEY_ID_HEX], path[64];
+  char id_hex[KEY_ID_HEX], path[80];
   if (tkms_cli_args_parse(argc, argv, NULL, 0, pos, 2, &n_pos, c, &help) != 0)
     return usage(stderr, TKMS_CLI_EXIT_USAGE);
   if (help) return usage(stdout, TKMS_CLI_EXIT_OK);
   if (one_key_id(pos, n_pos, id, id_hex) != 0) return usage(stderr, TKMS_CLI_EXIT_USAGE);
-  snprintf(path, sizeof path, "/v1/keys/%s", id_hex);
+  snprintf(path, sizeof path, "/v1/keys/%s%s", id_hex, suffix);
   return get_and_print(c, path);
 }
 
@@ -570,21 +571,6 @@ static int cmd_lifecycle(tkms_cli_common *c, int argc, char **argv, int destroy)
   return rc;
 }
 
-/* policy: GET /v1/keys/{id}/policy. */
-static int cmd_policy_get(tkms_cli_common *c, int argc, char **argv) {
-  int help = 0;
-  char *pos[2];
-  size_t n_pos = 0;
-  uint8_t id[KEY_ID_BYTES];
-  char id_hex[KEY_ID_HEX], path[80];
-  if (tkms_cli_args_parse(argc, argv, NULL, 0, pos, 2, &n_pos, c, &help) != 0)
-    return usage(stderr, TKMS_CLI_EXIT_USAGE);
-  if (help) return usage(stdout, TKMS_CLI_EXIT_OK);
-  if (one_key_id(pos, n_pos, id, id_hex) != 0) return usage(stderr, TKMS_CLI_EXIT_USAGE);
-  snprintf(path, sizeof path, "/v1/keys/%s/policy", id_hex);
-  return get_and_print(c, path);
-}
-
 /* policy-update (UpdatePolicy) and policy-cancel (CancelPolicyChange). */
 static int cmd_policy_change(tkms_cli_common *c, int argc, char **argv, int cancel) {
   const char *account = NULL, *new_owner = NULL, *policy_file = NULL;
@@ -653,11 +639,11 @@ int tkms_cli_cmd_key(tkms_cli_common *c, int argc, char **argv) {
   argv += 2;
   if (strcmp(sub, "create") == 0) return cmd_create(c, argc, argv);
   if (strcmp(sub, "list") == 0) return cmd_list(c, argc, argv);
-  if (strcmp(sub, "get") == 0) return cmd_get(c, argc, argv);
+  if (strcmp(sub, "get") == 0) return cmd_get(c, argc, argv, "");
   if (strcmp(sub, "sign") == 0) return cmd_sign(c, argc, argv);
   if (strcmp(sub, "rotate") == 0) return cmd_lifecycle(c, argc, argv, 0);
   if (strcmp(sub, "destroy") == 0) return cmd_lifecycle(c, argc, argv, 1);
-  if (strcmp(sub, "policy") == 0) return cmd_policy_get(c, argc, argv);
+  if (strcmp(sub, "policy") == 0) return cmd_get(c, argc, argv, "/policy");
   if (strcmp(sub, "policy-update") == 0) return cmd_policy_change(c, argc, argv, 0);
   if (strcmp(sub, "policy-cancel") == 0) return cmd_policy_change(c, argc, argv, 1);
   if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0)

@@ -78,13 +78,7 @@ typedef struct {
 #define OUTQ_BYTES (64u * 1024u)
 
 static int outq_flush(int fd, outq *q) {
-  size_t off = 0;
-  while (off < q->len) {
-    ssize_t n = write(fd, q->buf + off, q->len - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return -1;
-    off += (size_t)n;
-  }
+  if (tkms_write_all(fd, q->buf, q->len) != 0) return -1;
   explicit_bzero(q->buf, q->len);
   q->len = 0;
   return 0;

@@ -24,17 +24,6 @@
 
 #define READ_TICK_S 1 /* how often an idle reader checks for a wedged core (poll) */
 
-static int write_whole(int fd, const uint8_t *p, size_t n) {
-  while (n > 0) {
-    ssize_t r = write(fd, p, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return -1;
-    p += r;
-    n -= (size_t)r;
-  }
-  return 0;
-}
-
 int tkms_core_pipelined(const tkms_core *c) {
   return c->n_pipes > 0;
 }
@@ -75,7 +64,7 @@ int tkms_core_submit(tkms_core *c, tkms_fw *req, tkms_core_done_fn done, void *c
    * A frame not written whole desynchronises the socket: shut it down (still
    * under wmu, so it is our socket); the reader sees that, restarts the core
    * and fails everything queued, our entry among them. */
-  if (write_whole(fd, req->buf, req->len) != 0) shutdown(fd, SHUT_RDWR);
+  if (tkms_write_all(fd, req->buf, req->len) != 0) shutdown(fd, SHUT_RDWR);
   pthread_mutex_unlock(&p->wmu);
   return 0;
 }

@@ -197,6 +197,17 @@ static int append(req_ctx *rc, const char *data, size_t n) {
   return 0;
 }
 
+/* A deferred request's outcome (DEF_ANSWERED with rc->answer set, or
+ * DEF_RERUN), from the thread that produced it: the connection runs again. */
+static void finish_deferred(req_ctx *rc, int state) {
+  tkms_http *h = rc->http;
+  struct MHD_Connection *conn = rc->conn;
+  rc->deferred = state;
+  /* rc may be gone as soon as the connection runs again. */
+  MHD_resume_connection(conn);
+  atomic_fetch_sub(&h->suspended, 1);
+}
+
 /* Queues a suspended, counted connection for a pool thread. */
 static void pool_push(tkms_http *h, req_ctx *rc, const tkms_req *req) {
   rc->req = *req;
@@ -224,11 +235,7 @@ static void *pool_main(void *arg) {
     pthread_mutex_unlock(&h->pool_mu);
     if (rc == NULL) break; /* quit, and nothing is queued */
     tkms_route_run(&rc->req, &rc->answer);
-    rc->deferred = DEF_ANSWERED;
-    struct MHD_Connection *conn = rc->conn;
-    /* rc may be gone as soon as the connection runs again. */
-    MHD_resume_connection(conn);
-    atomic_fetch_sub(&h->suspended, 1);
+    finish_deferred(rc, DEF_ANSWERED);
   }
   return NULL;
 }
@@ -257,18 +264,11 @@ static enum MHD_Result to_pool(tkms_http *h, struct MHD_Connection *conn, req_ct
 /* A deferred route's answer, on the core pipe's reader thread. */
 static void on_deferred(void *ctx, tkms_resp *resp) {
   req_ctx *rc = ctx;
-  tkms_http *h = rc->http;
-  struct MHD_Connection *conn = rc->conn;
   if (resp != NULL) {
     rc->answer = *resp; /* takes the body */
     memset(resp, 0, sizeof *resp);
-    rc->deferred = DEF_ANSWERED;
-  } else {
-    rc->deferred = DEF_RERUN;
   }
-  /* rc may be gone as soon as the connection runs again. */
-  MHD_resume_connection(conn);
-  atomic_fetch_sub(&h->suspended, 1);
+  finish_deferred(rc, resp != NULL ? DEF_ANSWERED : DEF_RERUN);
 }
 
 /* Checks the request and builds its frame here, then suspends the connection

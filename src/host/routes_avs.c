@@ -374,38 +374,13 @@ static int sign_call(tkms_req *req, const json_t *body, const char *owner, avs_s
   }
   if (operator_key(req->host, owner, &a->key, resp) != 0) return -1;
   for (int attempt = 0; attempt < SIGN_ATTEMPTS; attempt++) {
-    uint32_t ver;
-    uint8_t *blob;
-    size_t blen;
-    tkms_resp_clear(resp);
-    int rc =
-        tkms_store_record_get(req->host->store, TKMS_REC_KEY, a->key.id, 16, &ver, &blob, &blen);
-    if (rc != TKMS_STORE_OK) {
-      if (rc == TKMS_STORE_NOTFOUND)
-        tkms_resp_error(resp, 500, "internal", "the key's sealed record is missing from storage");
-      else
-        tkms_resp_store_error(resp, rc);
-      return -1;
-    }
     tkms_fw w;
     tkms_reply rep;
-    if (tkms_fw_init(&w, TKMS_OP_KEY_SIGN, 0, 0) != 0) {
-      tkms_store_free(blob, blen);
-      tkms_resp_error(resp, 500, "internal", "out of memory");
+    tkms_resp_clear(resp);
+    if (tkms_sign_frame(req->host, a->key.id, a->mode, a->payload, a->payload_len,
+                        has_version == 0 ? (uint32_t)version : 0, body, &w, resp) != 0)
       return -1;
-    }
-    tkms_fw_bytes(&w, TKMS_F_KEY_ID, a->key.id, 16);
-    tkms_fw_str(&w, TKMS_F_SIGN_MODE, a->mode);
-    tkms_fw_bytes(&w, TKMS_F_PAYLOAD, a->payload, a->payload_len);
-    tkms_fw_u32(&w, TKMS_F_VERSION, has_version == 0 ? (uint32_t)version : ver);
-    tkms_fw_bytes(&w, TKMS_F_BLOB, blob, blen);
-    tkms_store_free(blob, blen);
-    if (tkms_envelope_parse(body, &w, 1, NULL, &e) != 0) {
-      tkms_fw_free(&w);
-      tkms_resp_json_error(resp, &e);
-      return -1;
-    }
-    rc = tkms_core_request(req->host, &w, &rep, resp);
+    int rc = tkms_core_request(req->host, &w, &rep, resp);
     tkms_fw_free(&w);
     if (rc != 0) {
       /* stale_record: a rotation replaced the blob since we read it; re-read it. */

@@ -291,6 +291,46 @@ void tkms_route_key_get(tkms_req *req, tkms_resp *resp) {
 
 /* ---- POST /v1/keys/{id}/sign ------------------------------------------------------ */
 
+int tkms_sign_frame(tkms_host *h, const uint8_t id[16], const char *mode, const uint8_t *payload,
+                    size_t plen, uint32_t version, const json_t *body, tkms_fw *w,
+                    tkms_resp *resp) {
+  uint32_t ver;
+  uint8_t *blob;
+  size_t blen;
+  tkms_json_err e = {0};
+  memset(w, 0, sizeof *w);
+  int src = tkms_store_record_get(h->store, TKMS_REC_KEY, id, 16, &ver, &blob, &blen);
+  if (src != TKMS_STORE_OK) {
+    if (src == TKMS_STORE_NOTFOUND)
+      tkms_resp_error(resp, 500, "internal", "the key's sealed record is missing from storage");
+    else
+      tkms_resp_store_error(resp, src);
+    return -1;
+  }
+  if (tkms_fw_init(w, TKMS_OP_KEY_SIGN, 0, 0) != 0) {
+    tkms_store_free(blob, blen);
+    tkms_resp_error(resp, 500, "internal", "out of memory");
+    return -1;
+  }
+  tkms_fw_bytes(w, TKMS_F_KEY_ID, id, 16);
+  tkms_fw_str(w, TKMS_F_SIGN_MODE, mode);
+  tkms_fw_bytes(w, TKMS_F_PAYLOAD, payload, plen);
+  tkms_fw_u32(w, TKMS_F_VERSION, version != 0 ? version : ver);
+  tkms_fw_bytes(w, TKMS_F_BLOB, blob, blen);
+  tkms_store_free(blob, blen);
+  if (tkms_envelope_parse(body, w, 1, NULL, &e) != 0) {
+    tkms_fw_free(w);
+    tkms_resp_json_error(resp, &e);
+    return -1;
+  }
+  if (tkms_fw_finish(w) != 0) {
+    tkms_fw_free(w);
+    tkms_resp_error(resp, 400, "bad_request", "the request is too large for the core");
+    return -1;
+  }
+  return 0;
+}
+
 /* What the answer names besides the core's result. */
 typedef struct {
   uint8_t id[16];
@@ -330,38 +370,9 @@ static int sign_build(tkms_req *req, tkms_fw *w, sign_meta *m, tkms_resp *resp) 
     goto out;
   }
   if (lookup(req->host, m->id, 1, &k, resp) != 0) goto out;
-  uint32_t ver;
-  uint8_t *blob;
-  size_t blen;
-  int src = tkms_store_record_get(req->host->store, TKMS_REC_KEY, m->id, 16, &ver, &blob, &blen);
-  if (src != TKMS_STORE_OK) {
-    if (src == TKMS_STORE_NOTFOUND)
-      tkms_resp_error(resp, 500, "internal", "the key's sealed record is missing from storage");
-    else
-      tkms_resp_store_error(resp, src);
+  if (tkms_sign_frame(req->host, m->id, mode, payload, plen, (uint32_t)want_version, body, w,
+                      resp) != 0)
     goto out;
-  }
-  if (tkms_fw_init(w, TKMS_OP_KEY_SIGN, 0, 0) != 0) {
-    tkms_store_free(blob, blen);
-    tkms_resp_error(resp, 500, "internal", "out of memory");
-    goto out;
-  }
-  tkms_fw_bytes(w, TKMS_F_KEY_ID, m->id, sizeof m->id);
-  tkms_fw_str(w, TKMS_F_SIGN_MODE, mode);
-  tkms_fw_bytes(w, TKMS_F_PAYLOAD, payload, plen);
-  tkms_fw_u32(w, TKMS_F_VERSION, (uint32_t)want_version);
-  tkms_fw_bytes(w, TKMS_F_BLOB, blob, blen);
-  tkms_store_free(blob, blen);
-  if (tkms_envelope_parse(body, w, 1, NULL, &e) != 0) {
-    tkms_fw_free(w);
-    tkms_resp_json_error(resp, &e);
-    goto out;
-  }
-  if (tkms_fw_finish(w) != 0) {
-    tkms_fw_free(w);
-    tkms_resp_error(resp, 400, "bad_request", "the request is too large for the core");
-    goto out;
-  }
   rc = 0;
 out:
   explicit_bzero(payload, TKMS_MAX_PAYLOAD);

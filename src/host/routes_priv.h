@@ -62,6 +62,12 @@ void tkms_route_keys_list(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_get(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_sign(tkms_req *req, tkms_resp *resp);
 tkms_route_job *tkms_route_key_sign_prepare(tkms_req *req, tkms_resp *resp);
+/* A finished KEY_SIGN frame for key id: its current sealed record from the
+ * store, mode, payload, version (0: the stored record's version) and the
+ * body's envelope. Returns 0, or -1 with resp set. (routes_keys.c; also the
+ * /v1/avs signing routes.) */
+int tkms_sign_frame(tkms_host *h, const uint8_t id[16], const char *mode, const uint8_t *payload,
+                    size_t plen, uint32_t version, const json_t *body, tkms_fw *w, tkms_resp *resp);
 void tkms_route_key_rotate(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_destroy(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_policy_get(tkms_req *req, tkms_resp *resp);

@@ -190,7 +190,7 @@ void tkms_fw_free(tkms_fw *w) {
 
 /* ---- blocking I/O ------------------------------------------------------------ */
 
-static int write_all(int fd, const uint8_t *p, size_t n) {
+int tkms_write_all(int fd, const uint8_t *p, size_t n) {
   while (n > 0) {
     ssize_t r = write(fd, p, n);
     if (r < 0) {
@@ -220,7 +220,7 @@ static int read_all(int fd, uint8_t *p, size_t n) {
 
 int tkms_frame_send(int fd, const tkms_fw *w) {
   if (w->err || w->buf == NULL || tkms_be32_get(w->buf) != w->len - 4) return -1;
-  return write_all(fd, w->buf, w->len);
+  return tkms_write_all(fd, w->buf, w->len);
 }
 
 int tkms_frame_recv(int fd, uint8_t **buf, size_t *len) {

@@ -85,6 +85,8 @@ void tkms_fw_free(tkms_fw *w);
 
 /* Blocking I/O on a stream socket, retrying on EINTR and short transfers. */
 int tkms_frame_send(int fd, const tkms_fw *w); /* after finish; 0 or -1 */
+/* Writes all n bytes (several frames, say), retrying on EINTR. 0 or -1. */
+int tkms_write_all(int fd, const uint8_t *p, size_t n);
 /* Reads one frame (prefix checked against TKMS_FRAME_MAX before allocating).
  * On success *buf (malloc'd, caller frees with tkms_frame_buf_free) holds
  * *len bytes without the prefix. Returns 0, 1 on clean EOF before a frame,
