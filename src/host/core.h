@@ -108,10 +108,10 @@ void tkms_reply_errmsg(const tkms_reply *rep, char *out, size_t cap);
  * wait; requests queue on a socket and the core answers them in order, so one
  * wake-up of the core serves every request that arrived meanwhile, and the
  * HTTP thread serves other connections instead of blocking. done(ctx, rep)
- * runs exactly once on the socket's reader thread: rep (the callee owns it
- * and frees it with tkms_reply_free) is the answer, or NULL when the core
- * failed before answering (then nothing can be said about the outcome). It
- * must not block. */
+ * runs exactly once on the thread that owns the socket (below): rep (the
+ * callee owns it and frees it with tkms_reply_free) is the answer, or NULL
+ * when the core failed before answering (then nothing can be said about the
+ * outcome). It must not block. */
 typedef void (*tkms_core_done_fn)(void *ctx, tkms_reply *rep);
 /* Sends the finished frame req (its seq is set here). Returns 0 when done will
  * be called; -1 when the core is unavailable or the sockets are full (up to
@@ -119,5 +119,24 @@ typedef void (*tkms_core_done_fn)(void *ctx, tkms_reply *rep);
 int tkms_core_submit(tkms_core *c, tkms_fw *req, tkms_core_done_fn done, void *ctx);
 /* 1 if the core has pipelined sockets (serve --core-pipelines > 0). */
 int tkms_core_pipelined(const tkms_core *c);
+
+/* Reading the answers. Each pipelined socket i (0 <= i < tkms_core_pipes(c))
+ * has one owner thread, an event loop (http.c) that polls its fd among its
+ * own and, when it is readable, calls tkms_core_pipe_read, which reads every
+ * answer that has arrived and calls their done callbacks. The socket changes
+ * when the core restarts: the supervisor calls wake(arg) (from its thread),
+ * and the owner asks for the new fd and generation. If the core closes the
+ * socket, breaks the protocol or leaves a request unanswered for
+ * TKMS_CORE_IO_TIMEOUT_S (tkms_core_pipe_tick, at least once a second), the
+ * owner fails everything queued, closes the socket and has the core
+ * restarted. Owning starts after tkms_core_start and ends before
+ * tkms_core_stop; an owner disowns only when nothing is queued. */
+unsigned tkms_core_pipes(const tkms_core *c);
+int tkms_core_pipe_own(tkms_core *c, unsigned i, void (*wake)(void *), void *arg); /* 0 or -1 */
+void tkms_core_pipe_disown(tkms_core *c, unsigned i);
+/* The socket's fd (-1 while the core is down) and its generation. */
+int tkms_core_pipe_fd(tkms_core *c, unsigned i, unsigned *gen);
+void tkms_core_pipe_read(tkms_core *c, unsigned i);
+void tkms_core_pipe_tick(tkms_core *c, unsigned i);
 
 #endif

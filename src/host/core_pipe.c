@@ -3,17 +3,19 @@
  * A synchronous call costs two sleeps and two wake-ups per request: the HTTP
  * thread waits for the core, the core thread waits for the next request. On a
  * busy machine those switches cost more than the signature. A pipelined socket
- * lets any thread queue a request and go on; one reader thread per socket
- * takes the answers, which the core sends in order, several per read(2) when
- * several requests arrived together, and hands each to its done callback.
+ * lets any thread queue a request and go on; the socket's owner, an event
+ * loop that polls it beside its HTTP connections (http.c), takes the answers,
+ * which the core sends in order, several per read(2) when several requests
+ * arrived together, and hands each to its done callback. No thread of its
+ * own: a reader thread cost a sleep and a wake-up per batch, and another hop
+ * to the HTTP thread that sends the answer.
  *
  * The queue mirrors the socket: an entry is queued (under qmu) before its frame
- * is written (under wmu), so the reader always finds the entry of an answer. A
+ * is written (under wmu), so the owner always finds the entry of an answer. A
  * frame that could not be written whole desynchronises the socket: the core is
- * restarted, and the reader fails everything queued. Only the reader closes a
+ * restarted, and the owner fails everything queued. Only the owner closes a
  * socket, after failing its queue, so no callback is lost or called twice. */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,8 +23,6 @@
 #include <unistd.h>
 
 #include "host/core_priv.h"
-
-#define READ_TICK_S 1 /* how often an idle reader checks for a wedged core (poll) */
 
 int tkms_core_pipelined(const tkms_core *c) {
   return c->n_pipes > 0;
@@ -62,7 +62,7 @@ int tkms_core_submit(tkms_core *c, tkms_fw *req, tkms_core_done_fn done, void *c
   pthread_mutex_unlock(&p->qmu);
   /* fd stays open while wmu is held: the reader takes wmu before closing it.
    * A frame not written whole desynchronises the socket: shut it down (still
-   * under wmu, so it is our socket); the reader sees that, restarts the core
+   * under wmu, so it is our socket); the owner sees that, restarts the core
    * and fails everything queued, our entry among them. */
   if (tkms_write_all(fd, req->buf, req->len) != 0) shutdown(fd, SHUT_RDWR);
   pthread_mutex_unlock(&p->wmu);
@@ -82,136 +82,163 @@ static int wedged(tkms_pipe *p) {
   return old;
 }
 
-/* Reads answers from fd until it fails; returns why (for the log). */
-static const char *read_answers(tkms_pipe *p, int fd) {
-  tkms_frame_reader rd;
-  if (tkms_frame_reader_init(&rd, fd) != 0) return "out of memory for a pipelined socket";
-  const char *why = NULL;
-  while (why == NULL) {
-    tkms_reply rep;
-    memset(&rep, 0, sizeof rep);
-    /* Idle: wake every READ_TICK_S to notice a core that stopped answering.
-     * Once a frame has begun, the socket's receive timeout bounds each read
-     * (TKMS_CORE_IO_TIMEOUT_S, as on the synchronous sockets). */
-    if (!tkms_frame_reader_ready(&rd)) {
-      struct pollfd pfd = {.fd = fd, .events = POLLIN};
-      int pr = poll(&pfd, 1, READ_TICK_S * 1000);
-      if (pr == 0 || (pr < 0 && errno == EINTR)) {
-        if (wedged(p)) why = "the core did not answer a pipelined request in time";
-        continue;
-      }
-    }
-    int r = tkms_frame_reader_next(&rd, &rep.buf, &rep.len);
-    if (r == -2) {
-      if (wedged(p)) why = "the core did not answer a pipelined request in time";
-      continue;
-    }
-    if (r == 1) {
-      why = "the core closed a pipelined socket";
-      break;
-    }
-    if (r != 0) {
-      why = "the core sent an unreadable frame on a pipelined socket";
-      break;
-    }
-    if (tkms_frame_parse(rep.buf, rep.len, &rep.f) != 0) {
-      why = "the core sent a malformed frame on a pipelined socket";
-      tkms_reply_free(&rep);
-      break;
-    }
-    pthread_mutex_lock(&p->qmu);
-    tkms_pending e = {0};
-    int have = p->count > 0;
-    if (have) {
-      e = p->q[p->head];
-      if (rep.f.seq == e.seq && rep.f.op == e.op) {
-        p->head = (p->head + 1) % TKMS_PIPE_DEPTH;
-        __atomic_store_n(&p->count, p->count - 1, __ATOMIC_RELAXED);
-      } else {
-        have = 0;
-      }
-    }
-    pthread_mutex_unlock(&p->qmu);
-    if (!have) {
-      why = "the core answered out of order on a pipelined socket";
-      tkms_reply_free(&rep);
-      break;
-    }
-    e.done(e.ctx, &rep);
-  }
-  tkms_frame_reader_free(&rd);
-  return why;
+static void reader_drop(tkms_pipe *p) {
+  if (p->rd_fd >= 0) tkms_frame_reader_free(&p->rd);
+  p->rd_fd = -1;
 }
 
-static void *reader_main(void *arg) {
-  tkms_pipe *p = arg;
-  for (;;) {
-    pthread_mutex_lock(&p->qmu);
-    while (p->fd < 0 && !p->quit) pthread_cond_wait(&p->cv, &p->qmu);
-    int fd = p->fd;
-    pthread_mutex_unlock(&p->qmu);
-    if (fd < 0) break; /* quit */
-    const char *why = read_answers(p, fd);
-    if (!atomic_load(&p->core->stopping)) tkms_core_mark_failed(p->core, why);
-    /* Close under both locks: no writer is using fd, nothing more is queued. */
-    tkms_pending failed[TKMS_PIPE_DEPTH];
-    pthread_mutex_lock(&p->wmu);
-    pthread_mutex_lock(&p->qmu);
-    unsigned n = p->count;
-    for (unsigned i = 0; i < n; i++) failed[i] = p->q[(p->head + i) % TKMS_PIPE_DEPTH];
-    p->head = 0;
-    __atomic_store_n(&p->count, 0u, __ATOMIC_RELAXED);
-    close(fd);
-    p->fd = -1;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->qmu);
-    pthread_mutex_unlock(&p->wmu);
-    for (unsigned i = 0; i < n; i++) failed[i].done(failed[i].ctx, NULL);
+/* The owner gives up on the socket: has the core restarted (unless it is
+ * stopping anyway), closes the socket under both locks (no writer is using
+ * it, nothing more can be queued) and fails what was queued. */
+static void pipe_close(tkms_pipe *p, const char *why) {
+  if (!atomic_load(&p->core->stopping)) tkms_core_mark_failed(p->core, why);
+  tkms_pending failed[TKMS_PIPE_DEPTH];
+  pthread_mutex_lock(&p->wmu);
+  pthread_mutex_lock(&p->qmu);
+  unsigned n = p->count;
+  for (unsigned i = 0; i < n; i++) failed[i] = p->q[(p->head + i) % TKMS_PIPE_DEPTH];
+  p->head = 0;
+  __atomic_store_n(&p->count, 0u, __ATOMIC_RELAXED);
+  if (p->fd >= 0) close(p->fd);
+  p->fd = -1;
+  pthread_cond_broadcast(&p->cv);
+  pthread_mutex_unlock(&p->qmu);
+  pthread_mutex_unlock(&p->wmu);
+  reader_drop(p);
+  for (unsigned i = 0; i < n; i++) failed[i].done(failed[i].ctx, NULL);
+}
+
+/* One answer: its queue entry (the oldest), then its callback. NULL, or why
+ * the socket cannot be used any more. */
+static const char *dispatch(tkms_pipe *p, tkms_reply *rep) {
+  if (tkms_frame_parse(rep->buf, rep->len, &rep->f) != 0) {
+    tkms_reply_free(rep);
+    return "the core sent a malformed frame on a pipelined socket";
   }
+  pthread_mutex_lock(&p->qmu);
+  tkms_pending e = {0};
+  int have = p->count > 0;
+  if (have) {
+    e = p->q[p->head];
+    if (rep->f.seq == e.seq && rep->f.op == e.op) {
+      p->head = (p->head + 1) % TKMS_PIPE_DEPTH;
+      __atomic_store_n(&p->count, p->count - 1, __ATOMIC_RELAXED);
+    } else {
+      have = 0;
+    }
+  }
+  pthread_mutex_unlock(&p->qmu);
+  if (!have) {
+    tkms_reply_free(rep);
+    return "the core answered out of order on a pipelined socket";
+  }
+  e.done(e.ctx, rep);
   return NULL;
 }
 
-int tkms_pipes_start(tkms_core *c) {
-  for (unsigned i = 0; i < c->n_pipes; i++) {
-    tkms_pipe *p = &c->pipes[i];
-    if (pthread_create(&p->reader, NULL, reader_main, p) != 0) return -1;
-    p->reader_started = 1;
+unsigned tkms_core_pipes(const tkms_core *c) {
+  return c->n_pipes;
+}
+
+int tkms_core_pipe_own(tkms_core *c, unsigned i, void (*wake)(void *), void *arg) {
+  if (i >= c->n_pipes) return -1;
+  tkms_pipe *p = &c->pipes[i];
+  pthread_mutex_lock(&p->qmu);
+  int r = p->owned ? -1 : 0;
+  if (r == 0) {
+    p->owned = 1;
+    p->wake = wake;
+    p->wake_arg = arg;
   }
-  return 0;
+  pthread_mutex_unlock(&p->qmu);
+  return r;
+}
+
+void tkms_core_pipe_disown(tkms_core *c, unsigned i) {
+  if (i >= c->n_pipes) return;
+  tkms_pipe *p = &c->pipes[i];
+  pthread_mutex_lock(&p->qmu);
+  p->owned = 0;
+  p->wake = NULL;
+  p->wake_arg = NULL;
+  pthread_cond_broadcast(&p->cv); /* a drop waiting for the owner closes it itself */
+  pthread_mutex_unlock(&p->qmu);
+  reader_drop(p);
+}
+
+int tkms_core_pipe_fd(tkms_core *c, unsigned i, unsigned *gen) {
+  tkms_pipe *p = &c->pipes[i];
+  pthread_mutex_lock(&p->qmu);
+  int fd = p->fd;
+  *gen = p->gen;
+  pthread_mutex_unlock(&p->qmu);
+  return fd;
+}
+
+void tkms_core_pipe_read(tkms_core *c, unsigned i) {
+  tkms_pipe *p = &c->pipes[i];
+  pthread_mutex_lock(&p->qmu);
+  int fd = p->fd; /* stays open: only this thread closes it */
+  pthread_mutex_unlock(&p->qmu);
+  if (fd < 0) return;
+  if (p->rd_fd != fd) {
+    reader_drop(p);
+    if (tkms_frame_reader_init(&p->rd, fd) != 0) {
+      pipe_close(p, "out of memory for a pipelined socket");
+      return;
+    }
+    p->rd_fd = fd;
+  }
+  /* The socket is readable: the first read does not wait, and the ones after
+   * it only take frames already buffered. The rest of a frame the core began
+   * is waited for (the socket's receive timeout bounds that). */
+  const char *why = NULL;
+  do {
+    tkms_reply rep;
+    memset(&rep, 0, sizeof rep);
+    int r = tkms_frame_reader_next(&p->rd, &rep.buf, &rep.len);
+    if (r == -2) break; /* nothing after all */
+    if (r == 1)
+      why = "the core closed a pipelined socket";
+    else if (r != 0)
+      why = "the core sent an unreadable frame on a pipelined socket";
+    else
+      why = dispatch(p, &rep);
+  } while (why == NULL && tkms_frame_reader_ready(&p->rd));
+  if (why != NULL) pipe_close(p, why);
+}
+
+void tkms_core_pipe_tick(tkms_core *c, unsigned i) {
+  tkms_pipe *p = &c->pipes[i];
+  if (wedged(p)) pipe_close(p, "the core did not answer a pipelined request in time");
 }
 
 void tkms_pipe_attach(tkms_pipe *p, int fd) {
   pthread_mutex_lock(&p->qmu);
   while (p->fd >= 0) pthread_cond_wait(&p->cv, &p->qmu); /* the old one is closed first */
   p->fd = fd;
+  p->gen++;
   p->seq = 0;
+  void (*wake)(void *) = p->wake;
+  void *arg = p->wake_arg;
   pthread_cond_broadcast(&p->cv);
   pthread_mutex_unlock(&p->qmu);
+  if (wake != NULL) wake(arg);
 }
 
 void tkms_pipes_drop(tkms_core *c) {
   for (unsigned i = 0; i < c->n_pipes; i++) {
     tkms_pipe *p = &c->pipes[i];
     pthread_mutex_lock(&p->qmu);
-    if (p->fd >= 0 && !p->reader_started) {
-      close(p->fd); /* no reader, so nothing can be queued */
+    if (p->fd >= 0) shutdown(p->fd, SHUT_RDWR); /* the owner sees the end */
+    while (p->fd >= 0 && p->owned) pthread_cond_wait(&p->cv, &p->qmu);
+    if (p->fd >= 0) {
+      /* No owner (before the HTTP loops start or after they stop): nothing is
+       * queued, since only the owners' loops submit. */
+      close(p->fd);
       p->fd = -1;
+      pthread_cond_broadcast(&p->cv);
     }
-    if (p->fd >= 0) shutdown(p->fd, SHUT_RDWR);
-    while (p->fd >= 0) pthread_cond_wait(&p->cv, &p->qmu);
     pthread_mutex_unlock(&p->qmu);
-  }
-}
-
-void tkms_pipes_stop(tkms_core *c) {
-  tkms_pipes_drop(c);
-  for (unsigned i = 0; i < c->n_pipes; i++) {
-    tkms_pipe *p = &c->pipes[i];
-    pthread_mutex_lock(&p->qmu);
-    p->quit = 1;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->qmu);
-    if (p->reader_started) pthread_join(p->reader, NULL);
-    p->reader_started = 0;
   }
 }

@@ -36,15 +36,22 @@ typedef struct {
 /* A pipelined socket (core_pipe.c). Lock order: wmu, then qmu. */
 typedef struct {
   pthread_mutex_t wmu; /* one writer at a time: frames go out whole and in queue order */
-  pthread_mutex_t qmu; /* fd, the queue, quit */
-  pthread_cond_t cv;   /* fd changed (set by the supervisor, closed by the reader) */
-  int fd;              /* -1 while the core is down; only the reader closes it */
+  pthread_mutex_t qmu; /* fd, gen, the queue, the owner */
+  pthread_cond_t cv;   /* fd changed (set by the supervisor, closed by the owner) */
+  int fd;              /* -1 while the core is down; only the owner closes it (drop
+                          does when there is no owner) */
+  unsigned gen;        /* incremented by every attach: the owner re-registers fd */
   uint32_t seq;
   tkms_pending q[TKMS_PIPE_DEPTH]; /* FIFO: the core answers in order */
   unsigned head, count;
-  int quit;
-  pthread_t reader;
-  int reader_started;
+  /* The owner: the one thread that reads the answers (tkms_core_pipe_own);
+   * wake(wake_arg) tells it that fd changed. */
+  int owned;
+  void (*wake)(void *);
+  void *wake_arg;
+  /* The owner's buffered reader (only the owner touches these). */
+  tkms_frame_reader rd;
+  int rd_fd; /* the fd rd was set up for; -1 for none */
   tkms_core *core;
 } tkms_pipe;
 
@@ -83,14 +90,12 @@ struct tkms_core {
 void tkms_core_mark_failed(tkms_core *c, const char *why);
 /* Locks channel i regardless of availability (supervisor during start-up). */
 void tkms_chan_lock(tkms_chan *ch);
-/* Pipelined sockets (core_pipe.c): start their reader threads (0 or -1); hand
- * a new socket to pipe i (the reader takes it over); shut every socket down
- * and wait until the readers have failed what was queued and closed them; stop
- * and join the readers. */
-int tkms_pipes_start(tkms_core *c);
+/* Pipelined sockets (core_pipe.c): hand a new socket to pipe p (waits until
+ * the old one is closed, then wakes the owner); shut every socket down and
+ * wait until the owners have failed what was queued and closed them (a socket
+ * without an owner is closed here: nothing can be queued on it). */
 void tkms_pipe_attach(tkms_pipe *p, int fd);
 void tkms_pipes_drop(tkms_core *c);
-void tkms_pipes_stop(tkms_core *c);
 
 /* Sets the send/receive timeouts that bound every exchange. Returns 0 or -1. */
 int tkms_chan_set_timeouts(int fd);

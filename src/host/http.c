@@ -3,7 +3,16 @@
  * Limits enforced here: connections (MHD_OPTION_CONNECTION_LIMIT), idle time
  * (10 s), total time to send a body (10 s), header memory per connection,
  * body size (64 KiB, 413), content type (415). Route errors (404, 405) and
- * oversize or mistyped bodies are answered before the body is read. */
+ * oversize or mistyped bodies are answered before the body is read.
+ *
+ * Threads. Each HTTP thread is an event loop with its own MHD daemon (all
+ * accept on the one listening socket) that polls, besides its connections,
+ * the pipelined core sockets it owns (core.h: socket k belongs to loop
+ * k mod --http-threads). A signing request is checked and its frame queued
+ * on a core socket; its connection waits suspended until the owner of that
+ * socket reads the answer and resumes it. So signing needs no thread but
+ * the loops, and a batch of answers costs one read(2). Requests that wait
+ * for the core or the store synchronously run on the --workers pool. */
 #include "host/http.h"
 
 #include <errno.h>
@@ -17,15 +26,44 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define REQUEST_TIMEOUT_S 10u
-#define CONN_MEMORY_LIMIT (64u * 1024u) /* headers + I/O buffers per connection */
+/* Headers and I/O buffers per connection (bodies are copied out as they
+ * arrive). MHD zeroes the whole pool for every request (about 2 us at 64 KiB),
+ * but with 16 or 32 KiB the early 413 to a 1 MiB upload reached the client
+ * as a connection reset (tests/integration/limits.test.mjs). */
+#define CONN_MEMORY_LIMIT (64u * 1024u)
+#define MAX_LOOPS 16
+#define LOOP_PIPES_MAX 8 /* core sockets one loop may own (serve allows 8 in all) */
+#define TICK_MS 1000     /* how often a loop checks its core sockets for a wedged core */
+
+/* epoll tags of a loop's fds; a core socket is TAG_PIPE + its index. */
+enum { TAG_MHD = 0, TAG_WAKE = 1, TAG_PIPE = 2 };
+
+/* One HTTP thread: an event loop over an MHD daemon and its core sockets. */
+typedef struct http_loop {
+  tkms_http *h;
+  struct MHD_Daemon *d;
+  int ep;      /* epoll: the daemon's epoll fd, wake, the owned core sockets */
+  int wake_fd; /* eventfd: a core socket changed, or stop */
+  pthread_t thread;
+  int started;
+  unsigned pipes[LOOP_PIPES_MAX]; /* the core sockets this loop owns */
+  unsigned n_pipes;
+  int reg_fd[LOOP_PIPES_MAX]; /* the fd registered in ep, or -1 */
+  unsigned reg_gen[LOOP_PIPES_MAX];
+  int quiesced;
+} http_loop;
 
 struct tkms_http {
-  struct MHD_Daemon *d;
+  http_loop loops[MAX_LOOPS];
+  unsigned n_loops;
+  atomic_int quit; /* the loops exit */
   int listen_fd;
   tkms_host *host;
   /* Deferred requests (routes.h): suspended connections waiting for the core.
@@ -62,8 +100,9 @@ typedef struct req_ctx {
   tkms_resp answer; /* its answer (DEF_ANSWERED) */
   struct MHD_Connection *conn;
   tkms_http *http;
-  tkms_req req;         /* for a pool thread (its pointers live in this struct) */
-  struct req_ctx *next; /* in the pool's queue */
+  struct http_loop *loop; /* the loop whose daemon has the connection */
+  tkms_req req;           /* for a pool thread (its pointers live in this struct) */
+  struct req_ctx *next;   /* in the pool's queue */
   char method[16];
   char path[256];
 } req_ctx;
@@ -197,14 +236,23 @@ static int append(req_ctx *rc, const char *data, size_t n) {
   return 0;
 }
 
+static void loop_wake(void *arg);
+static _Thread_local struct http_loop *this_loop; /* set on a loop's own thread */
+
 /* A deferred request's outcome (DEF_ANSWERED with rc->answer set, or
  * DEF_RERUN), from the thread that produced it: the connection runs again. */
 static void finish_deferred(req_ctx *rc, int state) {
   tkms_http *h = rc->http;
+  struct http_loop *l = rc->loop;
   struct MHD_Connection *conn = rc->conn;
   rc->deferred = state;
   /* rc may be gone as soon as the connection runs again. */
   MHD_resume_connection(conn);
+  /* MHD 0.9.75 does not signal its daemon for every resume (a connection
+   * resumed from another thread was seen waiting for its loop's timeout):
+   * from another thread, wake the connection's loop ourselves. Its own loop
+   * runs MHD next anyway. */
+  if (l != this_loop) loop_wake(l);
   atomic_fetch_sub(&h->suspended, 1);
 }
 
@@ -256,6 +304,7 @@ static enum MHD_Result to_pool(tkms_http *h, struct MHD_Connection *conn, req_ct
   rc->deferred = DEF_WAITING;
   rc->conn = conn;
   rc->http = h;
+  rc->loop = this_loop;
   MHD_suspend_connection(conn);
   pool_push(h, rc, req);
   return MHD_YES;
@@ -288,6 +337,7 @@ static enum MHD_Result defer(tkms_http *h, struct MHD_Connection *conn, req_ctx 
       rc->deferred = DEF_WAITING;
       rc->conn = conn;
       rc->http = h;
+      rc->loop = this_loop;
       MHD_suspend_connection(conn);
       if (tkms_route_job_submit(h->host, j, on_deferred, rc) == 0) return MHD_YES;
       /* Not queued (pipes full, core restarting): the usual way, on the pool
@@ -457,8 +507,159 @@ static void stop_pool(tkms_http *h) {
   pthread_mutex_destroy(&h->pool_mu);
 }
 
+static void loop_wake(void *arg) {
+  http_loop *l = arg;
+  uint64_t one = 1;
+  ssize_t w = write(l->wake_fd, &one, sizeof one);
+  (void)w; /* a full counter already wakes the loop */
+}
+
+/* Registers the current fd of each owned core socket (it changes when the
+ * core restarts; the generation tells a new socket that got an old number). */
+static void loop_sync_pipes(http_loop *l) {
+  tkms_core *c = l->h->host->core;
+  for (unsigned k = 0; k < l->n_pipes; k++) {
+    unsigned gen;
+    int fd = tkms_core_pipe_fd(c, l->pipes[k], &gen);
+    if (fd == l->reg_fd[k] && gen == l->reg_gen[k]) continue;
+    /* A closed fd has already left the epoll set; this is for an old one
+     * that is still open. */
+    if (l->reg_fd[k] >= 0) epoll_ctl(l->ep, EPOLL_CTL_DEL, l->reg_fd[k], NULL);
+    l->reg_fd[k] = -1;
+    l->reg_gen[k] = gen;
+    if (fd < 0) continue;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_PIPE + k};
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) == 0) {
+      l->reg_fd[k] = fd;
+    } else {
+      fprintf(stderr, "tkms: http: cannot poll a core socket: %s\n", strerror(errno));
+    }
+  }
+}
+
+static int loop_timeout_ms(http_loop *l) {
+  MHD_UNSIGNED_LONG_LONG t;
+  if (MHD_get_timeout(l->d, &t) == MHD_YES && t < TICK_MS) return (int)t;
+  return TICK_MS;
+}
+
+static void *loop_main(void *arg) {
+  http_loop *l = arg;
+  tkms_http *h = l->h;
+  tkms_core *c = h->host->core;
+  this_loop = l;
+  struct timespec last_tick;
+  clock_gettime(CLOCK_MONOTONIC, &last_tick);
+  for (;;) {
+    if (atomic_load(&h->stopping) && !l->quiesced) {
+      /* Here, not from the stopping thread: MHD_run must not run meanwhile. */
+      MHD_quiesce_daemon(l->d);
+      l->quiesced = 1;
+    }
+    int quit = atomic_load(&h->quit);
+    loop_sync_pipes(l);
+    struct epoll_event evs[16];
+    int n = epoll_wait(l->ep, evs, 16, quit ? 0 : loop_timeout_ms(l));
+    for (int i = 0; i < n; i++) {
+      uint64_t tag = evs[i].data.u64;
+      if (tag == TAG_WAKE) {
+        uint64_t v;
+        ssize_t r = read(l->wake_fd, &v, sizeof v);
+        (void)r;
+      } else if (tag >= TAG_PIPE && tag - TAG_PIPE < l->n_pipes) {
+        tkms_core_pipe_read(c, l->pipes[tag - TAG_PIPE]);
+      }
+    }
+    /* Every connection that is ready, resumed ones among them: their requests
+     * run (signing ones are queued on a core socket), their answers go out. */
+    MHD_run(l->d);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - last_tick.tv_sec) * 1000 + (now.tv_nsec - last_tick.tv_nsec) / 1000000 >=
+        TICK_MS) {
+      for (unsigned k = 0; k < l->n_pipes; k++) tkms_core_pipe_tick(c, l->pipes[k]);
+      last_tick = now;
+    }
+    /* On quit nothing is suspended any more: this last round sent what the
+     * last resumed connections had to say. */
+    if (quit) break;
+  }
+  return NULL;
+}
+
+/* Stops and frees what loop_start made (the thread must not be running). */
+static void loop_free(tkms_http *h, http_loop *l) {
+  if (l->d != NULL) {
+    /* Quiesced, MHD leaves the shared listening socket open (h closes it). */
+    if (!l->quiesced) MHD_quiesce_daemon(l->d);
+    MHD_stop_daemon(l->d);
+  }
+  l->d = NULL;
+  for (unsigned k = 0; k < l->n_pipes; k++) tkms_core_pipe_disown(h->host->core, l->pipes[k]);
+  l->n_pipes = 0;
+  if (l->ep >= 0) close(l->ep);
+  if (l->wake_fd >= 0) close(l->wake_fd);
+  l->ep = l->wake_fd = -1;
+}
+
+/* Loop i of n: its daemon (a share of the connections), the core sockets
+ * k = i mod n, its epoll set. Not yet its thread. */
+static int loop_setup(tkms_http *h, unsigned i, unsigned n, const tkms_http_config *cfg, int v6) {
+  http_loop *l = &h->loops[i];
+  l->h = h;
+  l->ep = epoll_create1(EPOLL_CLOEXEC);
+  l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (l->ep < 0 || l->wake_fd < 0) return -1;
+  unsigned conns = cfg->max_connections / n + (i < cfg->max_connections % n ? 1 : 0);
+  unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_USE_TURBO |
+                   MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_IPv6 : 0);
+  l->d = MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+      MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+      (unsigned int)conns, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)REQUEST_TIMEOUT_S,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED,
+      on_completed, h, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_SIGPIPE_HANDLED_BY_APP,
+      (int)1, MHD_OPTION_END);
+  if (l->d == NULL) return -1;
+  const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_EPOLL_FD);
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_MHD};
+  if (di == NULL || epoll_ctl(l->ep, EPOLL_CTL_ADD, di->epoll_fd, &ev) != 0) return -1;
+  ev.data.u64 = TAG_WAKE;
+  if (epoll_ctl(l->ep, EPOLL_CTL_ADD, l->wake_fd, &ev) != 0) return -1;
+  tkms_core *c = h->host->core;
+  for (unsigned k = i; k < tkms_core_pipes(c); k += n) {
+    if (l->n_pipes == LOOP_PIPES_MAX || tkms_core_pipe_own(c, k, loop_wake, l) != 0) return -1;
+    l->reg_fd[l->n_pipes] = -1;
+    l->pipes[l->n_pipes++] = k;
+  }
+  return 0;
+}
+
+/* Ends the loops: they finish the round they are in, plus one. */
+static void loops_quit(tkms_http *h) {
+  atomic_store(&h->quit, 1);
+  for (unsigned i = 0; i < h->n_loops; i++) {
+    http_loop *l = &h->loops[i];
+    if (l->started) {
+      loop_wake(l);
+      pthread_join(l->thread, NULL);
+      l->started = 0;
+    }
+  }
+  for (unsigned i = 0; i < h->n_loops; i++) loop_free(h, &h->loops[i]);
+}
+
 int tkms_http_start(const tkms_http_config *cfg, tkms_http **out, unsigned *port) {
   int fd, v6 = 0;
+  if (cfg->http_threads == 0 || cfg->http_threads > MAX_LOOPS ||
+      cfg->max_connections < cfg->http_threads) {
+    fprintf(stderr, "tkms: 1..%u HTTP threads, and at least one connection each\n", MAX_LOOPS);
+    return -1;
+  }
+  if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) != MHD_YES) {
+    fprintf(stderr, "tkms: this libmicrohttpd has no epoll support\n");
+    return -1;
+  }
   int r = open_listener(cfg->listen, &fd, port, &v6);
   if (r == -1) fprintf(stderr, "tkms: --listen must be HOST:PORT or [IPV6]:PORT\n");
   if (r != 0) return -1;
@@ -476,27 +677,27 @@ int tkms_http_start(const tkms_http_config *cfg, tkms_http **out, unsigned *port
     if (pthread_create(&h->pool[i], NULL, pool_main, h) != 0) break;
     h->n_pool++;
   }
-  if (h->n_pool != cfg->workers) {
-    fprintf(stderr, "tkms: cannot start the worker threads\n");
-    stop_pool(h);
-    close(fd);
-    free(h);
-    return -1;
+  int ok = h->n_pool == cfg->workers;
+  if (!ok) fprintf(stderr, "tkms: cannot start the worker threads\n");
+  for (unsigned i = 0; i < cfg->http_threads; i++) h->loops[i].ep = h->loops[i].wake_fd = -1;
+  h->n_loops = cfg->http_threads;
+  for (unsigned i = 0; ok && i < h->n_loops; i++) {
+    if (loop_setup(h, i, h->n_loops, cfg, v6) != 0) {
+      fprintf(stderr, "tkms: cannot start the HTTP server\n");
+      ok = 0;
+    }
   }
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
-                   MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_IPv6 : 0);
-  flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
-  h->d =
-      MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-                       NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
-                       (unsigned int)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT,
-                       (unsigned int)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-                       (unsigned int)REQUEST_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                       (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                       MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_SIGPIPE_HANDLED_BY_APP,
-                       (int)1, MHD_OPTION_END);
-  if (h->d == NULL) {
-    fprintf(stderr, "tkms: cannot start the HTTP server\n");
+  for (unsigned i = 0; ok && i < h->n_loops; i++) {
+    if (pthread_create(&h->loops[i].thread, NULL, loop_main, &h->loops[i]) != 0) {
+      fprintf(stderr, "tkms: cannot start the HTTP threads\n");
+      ok = 0;
+    } else {
+      h->loops[i].started = 1;
+    }
+  }
+  if (!ok) {
+    /* Nothing was served yet: nothing is suspended. */
+    loops_quit(h);
     stop_pool(h);
     close(fd);
     free(h);
@@ -508,17 +709,19 @@ int tkms_http_start(const tkms_http_config *cfg, tkms_http **out, unsigned *port
 
 void tkms_http_stop(tkms_http *h) {
   if (h == NULL) return;
-  /* Quiesce first: no new connections, and we get the listen socket back. */
-  MHD_socket fd = MHD_quiesce_daemon(h->d);
-  if (fd != MHD_INVALID_SOCKET) close(fd);
-  /* No connection may stay suspended: deferred requests finish first (the
-   * core is still running; a core that dies fails them, so this ends). */
+  /* The loops stop accepting (each quiesces its own daemon), and nothing new
+   * is suspended. No connection may stay suspended when MHD_stop_daemon
+   * runs: deferred requests finish first (the core is still running; a core
+   * that dies fails them, so this ends), while the loops keep running and
+   * send their answers. */
   atomic_store(&h->stopping, 1);
+  for (unsigned i = 0; i < h->n_loops; i++) loop_wake(&h->loops[i]);
   while (atomic_load(&h->suspended) > 0) {
     struct timespec ts = {0, 1000000L};
     nanosleep(&ts, NULL);
   }
-  MHD_stop_daemon(h->d);
+  loops_quit(h);
   stop_pool(h);
+  close(h->listen_fd);
   free(h);
 }

@@ -628,7 +628,7 @@ static void *supervise(void *arg) {
 }
 
 void tkms_sup_free(tkms_core *c) {
-  tkms_pipes_stop(c);
+  tkms_pipes_drop(c);
   for (unsigned i = 0; i < c->n_pipes; i++) {
     pthread_mutex_destroy(&c->pipes[i].wmu);
     pthread_mutex_destroy(&c->pipes[i].qmu);
@@ -672,11 +672,8 @@ tkms_core *tkms_sup_alloc(const char *enclave, const char *data_dir, const char 
     pthread_mutex_init(&c->pipes[i].qmu, NULL);
     pthread_cond_init(&c->pipes[i].cv, NULL);
     c->pipes[i].fd = -1;
+    c->pipes[i].rd_fd = -1;
     c->pipes[i].core = c;
-  }
-  if (tkms_pipes_start(c) != 0) {
-    tkms_sup_free(c);
-    return NULL;
   }
   for (unsigned i = 0; i < c->n; i++) {
     pthread_mutex_init(&c->chans[i].mu, NULL);

@@ -47,11 +47,14 @@ async function burst(c, n, conc) {
   }
   let next = 0;
   const results = [];
+  let slowest = 0;
   await Promise.all(
     Array.from({ length: conc }, async () => {
       while (next < reqs.length) {
         const r = reqs[next++];
+        const t0 = Date.now();
         results.push({ ...r, res: await c.send(r.req) });
+        slowest = Math.max(slowest, Date.now() - t0);
       }
     }),
   );
@@ -66,7 +69,7 @@ async function burst(c, n, conc) {
       assert.ok(verifyEd25519(res.json.signature, payload, e.public_key), 'ed25519 signature of its own message');
     }
   }
-  return { owner, k };
+  return { owner, k, slowest };
 }
 
 test('400 signing requests, 32 in flight: each gets its own answer (pipelined)', async () => {
@@ -78,6 +81,15 @@ test('400 signing requests, 32 in flight: each gets its own answer (pipelined)',
 test('the same with --core-pipelines 0 (signing over the worker sockets)', async () => {
   const { c, agent } = await up(['--core-pipelines', '0']);
   await burst(c, 200, 32);
+  agent.destroy();
+});
+
+test('two HTTP threads, one pipelined socket: the loop that does not own it is woken for every answer', async () => {
+  // The socket's owner resumes the other loop's connections; a missed wake-up
+  // leaves a request waiting for that loop's 1 s tick (it did, before the fix).
+  const { c, agent } = await up(['--http-threads', '2', '--core-pipelines', '1']);
+  const { slowest } = await burst(c, 400, 32);
+  assert.ok(slowest < 900, `slowest request took ${slowest} ms`);
   agent.destroy();
 });
 
