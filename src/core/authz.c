@@ -1,6 +1,7 @@
 /* src/core/authz.c — request authorisation (see authz.h). */
 #include "core/authz.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -105,10 +106,21 @@ static int member_word(const tkms_frame *f, const tkms_eip712_field *m, uint8_t 
   return 0;
 }
 
+/* typeHash of every request type, hashed once (two Keccak blocks each, on
+ * every signed request otherwise). */
+static uint8_t type_hashes[TKMS_RT__COUNT][32];
+static pthread_once_t type_hashes_once = PTHREAD_ONCE_INIT;
+
+static void type_hashes_init(void) {
+  for (int i = 0; i < TKMS_RT__COUNT; i++)
+    tkms_eip712_type_hash(tkms_eip712_request_types[i].encode_type, type_hashes[i]);
+}
+
 int tkms_request_hash_struct(const tkms_frame *f, int rt, uint8_t out[32], const char **bad) {
   if (rt < 0 || rt >= TKMS_RT__COUNT) return -1;
+  if (pthread_once(&type_hashes_once, type_hashes_init) != 0) return -1;
   const tkms_eip712_request_type *t = &tkms_eip712_request_types[rt];
-  uint8_t th[32], words[MAX_MEMBERS][32];
+  uint8_t words[MAX_MEMBERS][32];
   if (t->n_fields > MAX_MEMBERS) return -1;
   for (size_t i = 0; i < t->n_fields; i++) {
     if (member_word(f, &t->fields[i], words[i]) != 0) {
@@ -116,8 +128,7 @@ int tkms_request_hash_struct(const tkms_frame *f, int rt, uint8_t out[32], const
       return -1;
     }
   }
-  tkms_eip712_type_hash(t->encode_type, th);
-  tkms_eip712_hash_struct(th, (const uint8_t(*)[32])words, t->n_fields, out);
+  tkms_eip712_hash_struct(type_hashes[rt], (const uint8_t(*)[32])words, t->n_fields, out);
   return 0;
 }
 
