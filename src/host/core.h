@@ -115,7 +115,8 @@ void tkms_reply_errmsg(const tkms_reply *rep, char *out, size_t cap);
 typedef void (*tkms_core_done_fn)(void *ctx, tkms_reply *rep);
 /* Sends the finished frame req (its seq is set here). Returns 0 when done will
  * be called; -1 when the core is unavailable or the sockets are full (up to
- * TKMS_PIPE_DEPTH requests each), and then it will not be. */
+ * TKMS_PIPE_DEPTH requests and TKMS_PIPE_MAX_BYTES each), and then it will
+ * not be. */
 int tkms_core_submit(tkms_core *c, tkms_fw *req, tkms_core_done_fn done, void *ctx);
 /* 1 if the core has pipelined sockets (serve --core-pipelines > 0). */
 int tkms_core_pipelined(const tkms_core *c);
@@ -130,7 +131,8 @@ int tkms_core_pipelined(const tkms_core *c);
  * TKMS_CORE_IO_TIMEOUT_S (tkms_core_pipe_tick, at least once a second), the
  * owner fails everything queued, closes the socket and has the core
  * restarted. Owning starts after tkms_core_start and ends before
- * tkms_core_stop; an owner disowns only when nothing is queued. */
+ * tkms_core_stop; an owner disowns only when nothing is queued (the HTTP
+ * server stops its loops once no request is suspended). */
 unsigned tkms_core_pipes(const tkms_core *c);
 int tkms_core_pipe_own(tkms_core *c, unsigned i, void (*wake)(void *), void *arg); /* 0 or -1 */
 void tkms_core_pipe_disown(tkms_core *c, unsigned i);

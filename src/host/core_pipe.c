@@ -44,7 +44,9 @@ int tkms_core_submit(tkms_core *c, tkms_fw *req, tkms_core_done_fn done, void *c
   tkms_pipe *p = &c->pipes[best];
   pthread_mutex_lock(&p->wmu);
   pthread_mutex_lock(&p->qmu);
-  if (p->fd < 0 || p->count == TKMS_PIPE_DEPTH) {
+  size_t cost = req->len + TKMS_PIPE_FRAME_OVERHEAD;
+  if (p->fd < 0 || p->count == TKMS_PIPE_DEPTH ||
+      (p->count > 0 && p->bytes + cost > TKMS_PIPE_MAX_BYTES)) {
     pthread_mutex_unlock(&p->qmu);
     pthread_mutex_unlock(&p->wmu);
     return -1;
@@ -54,6 +56,8 @@ int tkms_core_submit(tkms_core *c, tkms_fw *req, tkms_core_done_fn done, void *c
   tkms_be32_put(req->buf + 9, seq); /* frame.h: the seq's fixed offset */
   tkms_pending *e = &p->q[(p->head + p->count) % TKMS_PIPE_DEPTH];
   e->seq = seq;
+  e->cost = (uint32_t)cost;
+  p->bytes += cost;
   e->op = (uint16_t)((req->buf[5] << 8) | req->buf[6]);
   e->done = done;
   e->ctx = ctx;
@@ -93,11 +97,18 @@ static void reader_drop(tkms_pipe *p) {
 static void pipe_close(tkms_pipe *p, const char *why) {
   if (!atomic_load(&p->core->stopping)) tkms_core_mark_failed(p->core, why);
   tkms_pending failed[TKMS_PIPE_DEPTH];
+  /* A writer blocked on a wedged core holds wmu: shut the socket down first
+   * (the fd cannot change under qmu while this thread owns it), so that
+   * writer fails at once instead of after its send timeout. */
+  pthread_mutex_lock(&p->qmu);
+  if (p->fd >= 0) shutdown(p->fd, SHUT_RDWR);
+  pthread_mutex_unlock(&p->qmu);
   pthread_mutex_lock(&p->wmu);
   pthread_mutex_lock(&p->qmu);
   unsigned n = p->count;
   for (unsigned i = 0; i < n; i++) failed[i] = p->q[(p->head + i) % TKMS_PIPE_DEPTH];
   p->head = 0;
+  p->bytes = 0;
   __atomic_store_n(&p->count, 0u, __ATOMIC_RELAXED);
   if (p->fd >= 0) close(p->fd);
   p->fd = -1;
@@ -122,6 +133,7 @@ static const char *dispatch(tkms_pipe *p, tkms_reply *rep) {
     e = p->q[p->head];
     if (rep->f.seq == e.seq && rep->f.op == e.op) {
       p->head = (p->head + 1) % TKMS_PIPE_DEPTH;
+      p->bytes -= e.cost;
       __atomic_store_n(&p->count, p->count - 1, __ATOMIC_RELAXED);
     } else {
       have = 0;
@@ -219,11 +231,11 @@ void tkms_pipe_attach(tkms_pipe *p, int fd) {
   p->fd = fd;
   p->gen++;
   p->seq = 0;
-  void (*wake)(void *) = p->wake;
-  void *arg = p->wake_arg;
+  /* Under qmu, so the owner cannot disown and free what wake uses meanwhile
+   * (wake must not block: an eventfd write). */
+  if (p->wake != NULL) p->wake(p->wake_arg);
   pthread_cond_broadcast(&p->cv);
   pthread_mutex_unlock(&p->qmu);
-  if (wake != NULL) wake(arg);
 }
 
 void tkms_pipes_drop(tkms_core *c) {

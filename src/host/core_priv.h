@@ -24,6 +24,7 @@ struct tkms_chan {
 /* One request on a pipelined socket, waiting for its answer. */
 typedef struct {
   uint32_t seq;
+  uint32_t cost; /* what its frame counts against TKMS_PIPE_MAX_BYTES */
   uint16_t op;
   tkms_core_done_fn done;
   void *ctx;
@@ -32,6 +33,12 @@ typedef struct {
 
 #define TKMS_MAX_PIPES 8
 #define TKMS_PIPE_DEPTH 256u
+/* Bytes of frames waiting on one pipelined socket, each counted with 1 KiB for
+ * the kernel's overhead: kept below the socket's send buffer (about 208 KiB
+ * by default), so a submit never blocks an HTTP loop on a slow core; past it
+ * a request goes the synchronous way. */
+#define TKMS_PIPE_MAX_BYTES (160u * 1024u)
+#define TKMS_PIPE_FRAME_OVERHEAD 1024u
 
 /* A pipelined socket (core_pipe.c). Lock order: wmu, then qmu. */
 typedef struct {
@@ -44,6 +51,7 @@ typedef struct {
   uint32_t seq;
   tkms_pending q[TKMS_PIPE_DEPTH]; /* FIFO: the core answers in order */
   unsigned head, count;
+  size_t bytes; /* sum of the queued entries' cost */
   /* The owner: the one thread that reads the answers (tkms_core_pipe_own);
    * wake(wake_arg) tells it that fd changed. */
   int owned;

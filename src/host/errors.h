@@ -17,6 +17,7 @@ typedef struct {
   char *body; /* malloc'd, NUL-terminated JSON; NULL until set */
   size_t len;
   int body_static;   /* body is a static string: do not free */
+  int close;         /* send "Connection: close" (the service is stopping) */
   const char *allow; /* "Allow" header for 405, static */
 } tkms_resp;
 

@@ -16,6 +16,7 @@
 #include "host/http.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -41,6 +42,7 @@
 #define MAX_LOOPS 16
 #define LOOP_PIPES_MAX 8 /* core sockets one loop may own (serve allows 8 in all) */
 #define TICK_MS 1000     /* how often a loop checks its core sockets for a wedged core */
+#define DRAIN_ROUNDS 50  /* at most 50 x 10 ms to write the last answers when stopping */
 
 /* epoll tags of a loop's fds; a core socket is TAG_PIPE + its index. */
 enum { TAG_MHD = 0, TAG_WAKE = 1, TAG_PIPE = 2 };
@@ -64,7 +66,10 @@ struct tkms_http {
   http_loop loops[MAX_LOOPS];
   unsigned n_loops;
   atomic_int quit; /* the loops exit */
-  int listen_fd;
+  /* The loops wait for start_state: 1 all set up (serve), -1 start failed. */
+  pthread_mutex_t start_mu;
+  pthread_cond_t start_cv;
+  int start_state;
   tkms_host *host;
   /* Deferred requests (routes.h): suspended connections waiting for the core.
    * MHD_stop_daemon must not meet one, so stop sets stopping and waits for
@@ -133,6 +138,7 @@ static enum MHD_Result queue(struct MHD_Connection *conn, req_ctx *rc, tkms_resp
   MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
   if (r->allow) MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
+  if (r->close) MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
   enum MHD_Result ok = MHD_queue_response(conn, r->status, mr);
   MHD_destroy_response(mr);
   if (ok == MHD_YES) {
@@ -248,10 +254,11 @@ static void finish_deferred(req_ctx *rc, int state) {
   rc->deferred = state;
   /* rc may be gone as soon as the connection runs again. */
   MHD_resume_connection(conn);
-  /* MHD 0.9.75 does not signal its daemon for every resume (a connection
-   * resumed from another thread was seen waiting for its loop's timeout):
-   * from another thread, wake the connection's loop ourselves. Its own loop
-   * runs MHD next anyway. */
+  /* From another thread, wake the connection's loop ourselves: MHD 0.9.75
+   * looks for resumed connections before the epoll_wait that clears its
+   * wake-up signal, and MHD_get_timeout ignores them, so a resume that lands
+   * while its loop is inside MHD_run can wait for the loop's next timeout.
+   * Its own loop runs MHD next anyway. */
   if (l != this_loop) loop_wake(l);
   atomic_fetch_sub(&h->suspended, 1);
 }
@@ -310,7 +317,7 @@ static enum MHD_Result to_pool(tkms_http *h, struct MHD_Connection *conn, req_ct
   return MHD_YES;
 }
 
-/* A deferred route's answer, on the core pipe's reader thread. */
+/* A deferred route's answer, on the thread that owns its core socket. */
 static void on_deferred(void *ctx, tkms_resp *resp) {
   req_ctx *rc = ctx;
   if (resp != NULL) {
@@ -393,6 +400,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   tkms_req req = {
       .host = h->host, .route = &rc->route, .body = rc->body, .body_len = rc->len, .conn = conn};
   if (rc->deferred == DEF_ANSWERED) return queue(conn, rc, &rc->answer);
+  if (rc->deferred == DEF_NONE && atomic_load(&h->stopping)) {
+    /* Stopping: a new request is not started (it would run on this loop and
+     * hold up the answers of those that were); the client retries elsewhere
+     * or after the restart. */
+    tkms_resp r = {0};
+    tkms_resp_error(&r, 503, "stopping", "the service is stopping; retry");
+    r.close = 1;
+    return queue(conn, rc, &r);
+  }
   if (rc->deferred == DEF_NONE && tkms_route_defers(&rc->route) &&
       tkms_core_pipelined(h->host->core))
     return defer(h, conn, rc, &req);
@@ -522,14 +538,15 @@ static void loop_sync_pipes(http_loop *l) {
     unsigned gen;
     int fd = tkms_core_pipe_fd(c, l->pipes[k], &gen);
     if (fd == l->reg_fd[k] && gen == l->reg_gen[k]) continue;
-    /* A closed fd has already left the epoll set; this is for an old one
-     * that is still open. */
-    if (l->reg_fd[k] >= 0) epoll_ctl(l->ep, EPOLL_CTL_DEL, l->reg_fd[k], NULL);
+    /* The old socket is closed (a socket changes only after its owner, this
+     * thread, closed it), so it has left the epoll set by itself. Never DEL
+     * by the remembered number: it may belong to another socket by now. */
     l->reg_fd[k] = -1;
     l->reg_gen[k] = gen;
     if (fd < 0) continue;
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_PIPE + k};
-    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) == 0) {
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) == 0 ||
+        (errno == EEXIST && epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev) == 0)) {
       l->reg_fd[k] = fd;
     } else {
       fprintf(stderr, "tkms: http: cannot poll a core socket: %s\n", strerror(errno));
@@ -543,19 +560,33 @@ static int loop_timeout_ms(http_loop *l) {
   return TICK_MS;
 }
 
+/* Stops accepting: MHD hands back this daemon's copy of the listening socket,
+ * closed here, so once every loop has done it new connections are refused at
+ * once. Only on the loop's thread (or when it no longer runs): MHD_run must
+ * not run meanwhile. */
+static void loop_quiesce(http_loop *l) {
+  if (l->quiesced || l->d == NULL) return;
+  MHD_socket fd = MHD_quiesce_daemon(l->d);
+  if (fd != MHD_INVALID_SOCKET) close(fd);
+  l->quiesced = 1;
+}
+
 static void *loop_main(void *arg) {
   http_loop *l = arg;
   tkms_http *h = l->h;
   tkms_core *c = h->host->core;
   this_loop = l;
+  /* No loop serves before every loop is set up: a failed start stops them
+   * with nothing suspended. */
+  pthread_mutex_lock(&h->start_mu);
+  while (h->start_state == 0) pthread_cond_wait(&h->start_cv, &h->start_mu);
+  int go = h->start_state > 0;
+  pthread_mutex_unlock(&h->start_mu);
+  if (!go) return NULL;
   struct timespec last_tick;
   clock_gettime(CLOCK_MONOTONIC, &last_tick);
   for (;;) {
-    if (atomic_load(&h->stopping) && !l->quiesced) {
-      /* Here, not from the stopping thread: MHD_run must not run meanwhile. */
-      MHD_quiesce_daemon(l->d);
-      l->quiesced = 1;
-    }
+    if (atomic_load(&h->stopping)) loop_quiesce(l);
     int quit = atomic_load(&h->quit);
     loop_sync_pipes(l);
     struct epoll_event evs[16];
@@ -580,9 +611,17 @@ static void *loop_main(void *arg) {
       for (unsigned k = 0; k < l->n_pipes; k++) tkms_core_pipe_tick(c, l->pipes[k]);
       last_tick = now;
     }
-    /* On quit nothing is suspended any more: this last round sent what the
-     * last resumed connections had to say. */
     if (quit) break;
+  }
+  /* On quit nothing is suspended any more, but the MHD_run that resumed the
+   * last connections only queued their answers; the next rounds write them.
+   * MHD's timeout is 0 while a connection is ready for work. Bounded. */
+  for (int round = 0; round < DRAIN_ROUNDS; round++) {
+    MHD_UNSIGNED_LONG_LONG t;
+    if (MHD_get_timeout(l->d, &t) != MHD_YES || t > 0) break;
+    struct epoll_event evs[16];
+    epoll_wait(l->ep, evs, 16, 10);
+    MHD_run(l->d);
   }
   return NULL;
 }
@@ -590,8 +629,7 @@ static void *loop_main(void *arg) {
 /* Stops and frees what loop_start made (the thread must not be running). */
 static void loop_free(tkms_http *h, http_loop *l) {
   if (l->d != NULL) {
-    /* Quiesced, MHD leaves the shared listening socket open (h closes it). */
-    if (!l->quiesced) MHD_quiesce_daemon(l->d);
+    loop_quiesce(l);
     MHD_stop_daemon(l->d);
   }
   l->d = NULL;
@@ -604,19 +642,26 @@ static void loop_free(tkms_http *h, http_loop *l) {
 
 /* Loop i of n: its daemon (a share of the connections), the core sockets
  * k = i mod n, its epoll set. Not yet its thread. */
-static int loop_setup(tkms_http *h, unsigned i, unsigned n, const tkms_http_config *cfg, int v6) {
+static int loop_setup(tkms_http *h, unsigned i, unsigned n, const tkms_http_config *cfg,
+                      int listen_fd, int v6) {
   http_loop *l = &h->loops[i];
   l->h = h;
   l->ep = epoll_create1(EPOLL_CLOEXEC);
   l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (l->ep < 0 || l->wake_fd < 0) return -1;
+  /* Each daemon gets its own copy of the listening socket, which it closes
+   * when it quiesces (loop_quiesce). If MHD_start_daemon fails, the copy is
+   * left alone (MHD may have closed it already): one descriptor at worst,
+   * on a start that fails anyway. */
+  int fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return -1;
   unsigned conns = cfg->max_connections / n + (i < cfg->max_connections % n ? 1 : 0);
   unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_USE_TURBO |
                    MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_IPv6 : 0);
   l->d = MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-      MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
-      (unsigned int)conns, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)REQUEST_TIMEOUT_S,
+      MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)conns,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)REQUEST_TIMEOUT_S,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED,
       on_completed, h, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_SIGPIPE_HANDLED_BY_APP,
       (int)1, MHD_OPTION_END);
@@ -635,7 +680,8 @@ static int loop_setup(tkms_http *h, unsigned i, unsigned n, const tkms_http_conf
   return 0;
 }
 
-/* Ends the loops: they finish the round they are in, plus one. */
+/* Ends the loops (they finish the round they are in and write what is left
+ * to write), then frees them. */
 static void loops_quit(tkms_http *h) {
   atomic_store(&h->quit, 1);
   for (unsigned i = 0; i < h->n_loops; i++) {
@@ -647,6 +693,13 @@ static void loops_quit(tkms_http *h) {
     }
   }
   for (unsigned i = 0; i < h->n_loops; i++) loop_free(h, &h->loops[i]);
+}
+
+static void set_start_state(tkms_http *h, int state) {
+  pthread_mutex_lock(&h->start_mu);
+  h->start_state = state;
+  pthread_cond_broadcast(&h->start_cv);
+  pthread_mutex_unlock(&h->start_mu);
 }
 
 int tkms_http_start(const tkms_http_config *cfg, tkms_http **out, unsigned *port) {
@@ -669,7 +722,8 @@ int tkms_http_start(const tkms_http_config *cfg, tkms_http **out, unsigned *port
     return -1;
   }
   h->host = cfg->host;
-  h->listen_fd = fd;
+  pthread_mutex_init(&h->start_mu, NULL);
+  pthread_cond_init(&h->start_cv, NULL);
   pthread_mutex_init(&h->pool_mu, NULL);
   pthread_cond_init(&h->pool_cv, NULL);
   h->pool = calloc(cfg->workers, sizeof *h->pool);
@@ -682,11 +736,12 @@ int tkms_http_start(const tkms_http_config *cfg, tkms_http **out, unsigned *port
   for (unsigned i = 0; i < cfg->http_threads; i++) h->loops[i].ep = h->loops[i].wake_fd = -1;
   h->n_loops = cfg->http_threads;
   for (unsigned i = 0; ok && i < h->n_loops; i++) {
-    if (loop_setup(h, i, h->n_loops, cfg, v6) != 0) {
+    if (loop_setup(h, i, h->n_loops, cfg, fd, v6) != 0) {
       fprintf(stderr, "tkms: cannot start the HTTP server\n");
       ok = 0;
     }
   }
+  close(fd); /* the daemons have their copies */
   for (unsigned i = 0; ok && i < h->n_loops; i++) {
     if (pthread_create(&h->loops[i].thread, NULL, loop_main, &h->loops[i]) != 0) {
       fprintf(stderr, "tkms: cannot start the HTTP threads\n");
@@ -695,11 +750,13 @@ int tkms_http_start(const tkms_http_config *cfg, tkms_http **out, unsigned *port
       h->loops[i].started = 1;
     }
   }
+  /* The loops serve only from here on, and only if all of them can. */
+  set_start_state(h, ok ? 1 : -1);
   if (!ok) {
-    /* Nothing was served yet: nothing is suspended. */
     loops_quit(h);
     stop_pool(h);
-    close(fd);
+    pthread_cond_destroy(&h->start_cv);
+    pthread_mutex_destroy(&h->start_mu);
     free(h);
     return -1;
   }
@@ -709,11 +766,12 @@ int tkms_http_start(const tkms_http_config *cfg, tkms_http **out, unsigned *port
 
 void tkms_http_stop(tkms_http *h) {
   if (h == NULL) return;
-  /* The loops stop accepting (each quiesces its own daemon), and nothing new
-   * is suspended. No connection may stay suspended when MHD_stop_daemon
-   * runs: deferred requests finish first (the core is still running; a core
-   * that dies fails them, so this ends), while the loops keep running and
-   * send their answers. */
+  /* The loops stop accepting (each quiesces its own daemon and closes its
+   * copy of the listening socket) and answer new requests 503. No
+   * connection may stay suspended when MHD_stop_daemon runs: deferred
+   * requests finish first (the core is still running; a core that dies
+   * fails them, so this ends), while the loops keep running and send their
+   * answers. */
   atomic_store(&h->stopping, 1);
   for (unsigned i = 0; i < h->n_loops; i++) loop_wake(&h->loops[i]);
   while (atomic_load(&h->suspended) > 0) {
@@ -722,6 +780,7 @@ void tkms_http_stop(tkms_http *h) {
   }
   loops_quit(h);
   stop_pool(h);
-  close(h->listen_fd);
+  pthread_cond_destroy(&h->start_cv);
+  pthread_mutex_destroy(&h->start_mu);
   free(h);
 }

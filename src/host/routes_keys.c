@@ -421,8 +421,9 @@ static void sign_render(const sign_meta *m, tkms_reply *rep, tkms_resp *resp) {
                                   has_point ? ",\"point\":\"" : "", has_point ? point_hex : "",
                                   has_point ? "\"" : "");
   if (n < 0 || n >= CAP) {
+    const char *why = body == NULL ? "out of memory" : "the answer is too large";
     free(body);
-    tkms_resp_error(resp, 500, "internal", "out of memory");
+    tkms_resp_error(resp, 500, "internal", why);
     return;
   }
   tkms_resp_clear(resp);
@@ -448,7 +449,7 @@ void tkms_route_key_sign(tkms_req *req, tkms_resp *resp) {
 }
 
 /* The pipelined form (routes.h): the frame is built on the HTTP thread, the
- * answer rendered on the pipe's reader thread. */
+ * answer rendered on the thread that owns the core socket (an HTTP loop). */
 struct tkms_route_job {
   sign_meta m;
   tkms_fw w;
