@@ -4,6 +4,7 @@
 // end the service still works.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { start } from './lib/server.mjs';
 import { Client, EoaSigner, Ed25519Signer, ethers, rand, now } from './lib/client.mjs';
 import { expectError, expectStatus, checkSecpSignature, counter } from './lib/checks.mjs';
@@ -232,6 +233,26 @@ test('body over 64 KiB → 413 body_too_large; exactly 64 KiB is read', async ()
     413,
     'body_too_large',
   );
+});
+
+test('an oversized body up to 4 MiB is read and refused with 413, never a reset', async () => {
+  const b = await createBody();
+  // Every attempt on a fresh connection: answering before the body was read
+  // and closing with unread bytes would make the kernel reset the connection.
+  for (const size of [65537, 1 << 20, 4 << 20]) {
+    const body = JSON.stringify({ ...b, pad: 'x'.repeat(size) }).slice(0, size);
+    for (let i = 0; i < 3; i++) {
+      const r = await c.raw('POST', '/v1/keys', body, { agent: false });
+      expectError(r, 413, 'body_too_large');
+    }
+  }
+  // The connection stays usable after a drained 413.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const r1 = await c.raw('POST', '/v1/keys', 'x'.repeat(70000), { agent, headers: { 'content-type': 'application/json' } });
+  expectError(r1, 413, 'body_too_large');
+  const r2 = await c.raw('GET', '/v1/health', undefined, { agent });
+  assert.equal(r2.status, 200, r2.text);
+  agent.destroy();
 });
 
 test('a body that is not application/json → 415 unsupported_media_type', async () => {
