@@ -350,7 +350,7 @@ static int sign_build(tkms_req *req, tkms_fw *w, sign_meta *m, tkms_resp *resp) 
   if (tkms_body_parse(req, fields, sizeof fields / sizeof *fields, &body, resp) != 0) return -1;
   tkms_json_err e = {0};
   const char *mode;
-  size_t plen;
+  size_t plen = 0;
   uint64_t want_version;
   uint8_t *payload = malloc(TKMS_MAX_PAYLOAD);
   if (payload == NULL) {
@@ -375,7 +375,9 @@ static int sign_build(tkms_req *req, tkms_fw *w, sign_meta *m, tkms_resp *resp) 
     goto out;
   rc = 0;
 out:
-  explicit_bzero(payload, TKMS_MAX_PAYLOAD);
+  /* On success, what was decoded (not all 16 KiB on every request); a failed
+   * decode may have written more. */
+  explicit_bzero(payload, rc == 0 ? plen : TKMS_MAX_PAYLOAD);
   free(payload);
   json_decref(body);
   return rc;
