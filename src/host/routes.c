@@ -238,31 +238,44 @@ int tkms_body_parse(const tkms_req *req, const char *const *allowed, size_t n, j
   return 0;
 }
 
-int tkms_envelope_parse(const json_t *body, tkms_fw *w, int allow_session,
-                        uint8_t request_id[TKMS_REQUEST_ID_BYTES], tkms_json_err *e) {
+int tkms_envelope_read(const json_t *body, int allow_session, tkms_envelope *env,
+                       tkms_json_err *e) {
   /* The signature is bounded here but judged by the core: a wrong length is a bad
    * signature (401), not a malformed request, and the core knows which length the
    * signer's principal needs. */
-  uint8_t rid[TKMS_REQUEST_ID_BYTES], dep[TKMS_SALT_BYTES], sig[128], sid[TKMS_SESSION_ID_BYTES];
-  size_t n, siglen;
-  uint64_t deadline;
-  if (tkms_json_hex(body, "request_id", 1, sizeof rid, sizeof rid, rid, &n, e) != 0 ||
-      tkms_json_u64(body, "deadline", 1, &deadline, e) != 0 ||
-      tkms_json_hex(body, "deployment", 1, sizeof dep, sizeof dep, dep, &n, e) != 0 ||
-      tkms_json_hex(body, "signature", 1, 0, sizeof sig, sig, &siglen, e) != 0)
+  size_t n;
+  memset(env, 0, sizeof *env);
+  if (tkms_json_hex(body, "request_id", 1, sizeof env->request_id, sizeof env->request_id,
+                    env->request_id, &n, e) != 0 ||
+      tkms_json_u64(body, "deadline", 1, &env->deadline, e) != 0 ||
+      tkms_json_hex(body, "deployment", 1, sizeof env->deployment, sizeof env->deployment,
+                    env->deployment, &n, e) != 0 ||
+      tkms_json_hex(body, "signature", 1, 0, sizeof env->sig, env->sig, &env->sig_len, e) != 0)
     return -1;
-  int has_sid = 0;
   if (allow_session) {
-    int r = tkms_json_hex(body, "session_id", 0, sizeof sid, sizeof sid, sid, &n, e);
+    int r = tkms_json_hex(body, "session_id", 0, sizeof env->session_id, sizeof env->session_id,
+                          env->session_id, &n, e);
     if (r < 0) return -1;
-    has_sid = r == 0;
+    env->has_session = r == 0;
   }
-  tkms_fw_bytes(w, TKMS_F_REQUEST_ID, rid, sizeof rid);
-  tkms_fw_u64(w, TKMS_F_DEADLINE, deadline);
-  tkms_fw_bytes(w, TKMS_F_DEPLOYMENT, dep, sizeof dep);
-  tkms_fw_bytes(w, TKMS_F_AUTH_SIG, sig, siglen);
-  if (has_sid) tkms_fw_bytes(w, TKMS_F_SESSION_ID, sid, sizeof sid);
-  if (request_id) memcpy(request_id, rid, sizeof rid);
+  return 0;
+}
+
+void tkms_envelope_put(tkms_fw *w, const tkms_envelope *env) {
+  tkms_fw_bytes(w, TKMS_F_REQUEST_ID, env->request_id, sizeof env->request_id);
+  tkms_fw_u64(w, TKMS_F_DEADLINE, env->deadline);
+  tkms_fw_bytes(w, TKMS_F_DEPLOYMENT, env->deployment, sizeof env->deployment);
+  tkms_fw_bytes(w, TKMS_F_AUTH_SIG, env->sig, env->sig_len);
+  if (env->has_session)
+    tkms_fw_bytes(w, TKMS_F_SESSION_ID, env->session_id, sizeof env->session_id);
+}
+
+int tkms_envelope_parse(const json_t *body, tkms_fw *w, int allow_session,
+                        uint8_t request_id[TKMS_REQUEST_ID_BYTES], tkms_json_err *e) {
+  tkms_envelope env;
+  if (tkms_envelope_read(body, allow_session, &env, e) != 0) return -1;
+  tkms_envelope_put(w, &env);
+  if (request_id) memcpy(request_id, env.request_id, sizeof env.request_id);
   return 0;
 }
 

@@ -373,12 +373,17 @@ static int sign_call(tkms_req *req, const json_t *body, const char *owner, avs_s
     return -1;
   }
   if (operator_key(req->host, owner, &a->key, resp) != 0) return -1;
+  tkms_envelope env;
+  if (tkms_envelope_read(body, 1, &env, &e) != 0) {
+    tkms_resp_json_error(resp, &e);
+    return -1;
+  }
   for (int attempt = 0; attempt < SIGN_ATTEMPTS; attempt++) {
     tkms_fw w;
     tkms_reply rep;
     tkms_resp_clear(resp);
     if (tkms_sign_frame(req->host, a->key.id, a->mode, a->payload, a->payload_len,
-                        has_version == 0 ? (uint32_t)version : 0, body, &w, resp) != 0)
+                        has_version == 0 ? (uint32_t)version : 0, &env, &w, resp) != 0)
       return -1;
     int rc = tkms_core_request(req->host, &w, &rep, resp);
     tkms_fw_free(&w);

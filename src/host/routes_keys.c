@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/flatjson.h"
 #include "host/policy_json.h"
 #include "host/routes_priv.h"
 #include "proto/hex.h"
@@ -292,12 +293,11 @@ void tkms_route_key_get(tkms_req *req, tkms_resp *resp) {
 /* ---- POST /v1/keys/{id}/sign ------------------------------------------------------ */
 
 int tkms_sign_frame(tkms_host *h, const uint8_t id[16], const char *mode, const uint8_t *payload,
-                    size_t plen, uint32_t version, const json_t *body, tkms_fw *w,
+                    size_t plen, uint32_t version, const tkms_envelope *env, tkms_fw *w,
                     tkms_resp *resp) {
   uint32_t ver;
   uint8_t *blob;
   size_t blen;
-  tkms_json_err e = {0};
   memset(w, 0, sizeof *w);
   int src = tkms_store_record_get(h->store, TKMS_REC_KEY, id, 16, &ver, &blob, &blen);
   if (src != TKMS_STORE_OK) {
@@ -318,11 +318,7 @@ int tkms_sign_frame(tkms_host *h, const uint8_t id[16], const char *mode, const 
   tkms_fw_u32(w, TKMS_F_VERSION, version != 0 ? version : ver);
   tkms_fw_bytes(w, TKMS_F_BLOB, blob, blen);
   tkms_store_free(blob, blen);
-  if (tkms_envelope_parse(body, w, 1, NULL, &e) != 0) {
-    tkms_fw_free(w);
-    tkms_resp_json_error(resp, &e);
-    return -1;
-  }
+  tkms_envelope_put(w, env);
   if (tkms_fw_finish(w) != 0) {
     tkms_fw_free(w);
     tkms_resp_error(resp, 400, "bad_request", "the request is too large for the core");
@@ -337,49 +333,138 @@ typedef struct {
   char mode[17];
 } sign_meta;
 
-/* Parses the body and builds a KEY_SIGN frame carrying the key's current
- * sealed record, finished. Returns 0, or -1 with resp set. */
-static int sign_build(tkms_req *req, tkms_fw *w, sign_meta *m, tkms_resp *resp) {
-  static const char *const fields[] = {"mode", "payload", "version", TKMS_ENVELOPE_FIELDS,
-                                       "session_id"};
-  tkms_key_meta k;
+static const char *const sign_fields[] = {"mode", "payload", "version", TKMS_ENVELOPE_FIELDS,
+                                          "session_id"};
+
+/* A hex string of min..max bytes, as tkms_json_hex accepts it. */
+static int fj_hex(const tkms_fj_member *v, size_t min, size_t max, uint8_t *out, size_t *n) {
+  if (v == NULL || !v->is_str || v->str_len > TKMS_JSON_MAX_STRING || v->str_len > 2 + 2 * max ||
+      v->str_len < 2 || v->str[0] != '0' || (v->str[1] != 'x' && v->str[1] != 'X'))
+    return -1;
+  size_t digits = v->str_len - 2;
+  if (digits % 2 != 0 || digits / 2 < min) return -1;
+  for (size_t i = 0; i < digits / 2; i++) {
+    int hi = tkms_hex_nibble(v->str[2 + 2 * i]), lo = tkms_hex_nibble(v->str[3 + 2 * i]);
+    if (hi < 0 || lo < 0) return -1;
+    out[i] = (uint8_t)((hi << 4) | lo);
+  }
+  *n = digits / 2;
+  return 0;
+}
+
+int tkms_sign_body_fast(const char *buf, size_t len, tkms_sign_body *b) {
+  tkms_fj o;
+  if (buf == NULL || tkms_fj_parse(buf, len, &o) != 0) return -1;
+  for (size_t i = 0; i < o.n; i++) {
+    size_t k = 0;
+    while (k < sizeof sign_fields / sizeof *sign_fields &&
+           (strlen(sign_fields[k]) != o.m[i].name_len ||
+            memcmp(sign_fields[k], o.m[i].name, o.m[i].name_len) != 0))
+      k++;
+    if (k == sizeof sign_fields / sizeof *sign_fields) return -1; /* an unknown field */
+  }
+  const tkms_fj_member *mode = tkms_fj_get(&o, "mode"), *ver = tkms_fj_get(&o, "version"),
+                       *dl = tkms_fj_get(&o, "deadline"), *sid = tkms_fj_get(&o, "session_id");
+  /* mode: 1..16 printable characters (the subset has no others). */
+  if (mode == NULL || !mode->is_str || mode->str_len == 0 || mode->str_len > 16) return -1;
+  if (ver == NULL || ver->is_str || ver->num == 0 || ver->num > UINT32_MAX) return -1;
+  if (dl == NULL || dl->is_str) return -1;
+  tkms_envelope *env = &b->env;
+  memset(env, 0, sizeof *env);
+  size_t n;
+  if (fj_hex(tkms_fj_get(&o, "payload"), 0, TKMS_MAX_PAYLOAD, b->payload, &b->plen) != 0 ||
+      fj_hex(tkms_fj_get(&o, "request_id"), sizeof env->request_id, sizeof env->request_id,
+             env->request_id, &n) != 0 ||
+      fj_hex(tkms_fj_get(&o, "deployment"), sizeof env->deployment, sizeof env->deployment,
+             env->deployment, &n) != 0 ||
+      fj_hex(tkms_fj_get(&o, "signature"), 0, sizeof env->sig, env->sig, &env->sig_len) != 0)
+    return -1;
+  if (sid != NULL) {
+    if (fj_hex(sid, sizeof env->session_id, sizeof env->session_id, env->session_id, &n) != 0)
+      return -1;
+    env->has_session = 1;
+  }
+  memcpy(b->mode, mode->str, mode->str_len);
+  b->mode[mode->str_len] = '\0';
+  b->version = ver->num;
+  env->deadline = dl->num;
+  return 0;
+}
+
+/* The jansson path. An envelope error is kept in *env_err (env_bad = 1) rather
+ * than answered: it is reported after the key lookup, as it always was. */
+static int sign_body_json(const tkms_req *req, tkms_sign_body *b, int *env_bad,
+                          tkms_json_err *env_err, tkms_resp *resp) {
   json_t *body;
-  int rc = -1;
-  memset(w, 0, sizeof *w);
-  if (tkms_path_id(req, m->id, sizeof m->id, "key id", resp) != 0) return -1;
-  if (tkms_body_parse(req, fields, sizeof fields / sizeof *fields, &body, resp) != 0) return -1;
+  if (tkms_body_parse(req, sign_fields, sizeof sign_fields / sizeof *sign_fields, &body, resp) != 0)
+    return -1;
   tkms_json_err e = {0};
   const char *mode;
-  size_t plen = 0;
-  uint64_t want_version;
-  uint8_t *payload = malloc(TKMS_MAX_PAYLOAD);
-  if (payload == NULL) {
-    json_decref(body);
-    tkms_resp_error(resp, 500, "internal", "out of memory");
-    return -1;
-  }
+  int rc = -1;
   if (tkms_json_str(body, "mode", 1, 16, &mode, &e) != 0 ||
-      tkms_json_hex(body, "payload", 1, 0, TKMS_MAX_PAYLOAD, payload, &plen, &e) != 0 ||
-      tkms_json_u64(body, "version", 1, &want_version, &e) != 0) {
+      tkms_json_hex(body, "payload", 1, 0, TKMS_MAX_PAYLOAD, b->payload, &b->plen, &e) != 0 ||
+      tkms_json_u64(body, "version", 1, &b->version, &e) != 0) {
     tkms_resp_json_error(resp, &e);
     goto out;
   }
-  snprintf(m->mode, sizeof m->mode, "%s", mode);
-  if (want_version == 0 || want_version > UINT32_MAX) {
+  snprintf(b->mode, sizeof b->mode, "%s", mode);
+  if (b->version == 0 || b->version > UINT32_MAX) {
     tkms_resp_error(resp, 400, "bad_request", "version must be a key version (1 .. 2^32-1)");
     goto out;
   }
+  *env_bad = tkms_envelope_read(body, 1, &b->env, env_err) != 0;
+  rc = 0;
+out:
+  json_decref(body);
+  return rc;
+}
+
+int tkms_sign_body_json(const tkms_req *req, tkms_sign_body *b, tkms_resp *resp) {
+  int env_bad = 0;
+  tkms_json_err e = {0};
+  if (sign_body_json(req, b, &env_bad, &e, resp) != 0) return -1;
+  if (env_bad) {
+    tkms_resp_json_error(resp, &e);
+    return -1;
+  }
+  return 0;
+}
+
+/* Parses the body and builds a KEY_SIGN frame carrying the key's current
+ * sealed record, finished. Returns 0, or -1 with resp set. */
+static int sign_build(tkms_req *req, tkms_fw *w, sign_meta *m, tkms_resp *resp) {
+  tkms_key_meta k;
+  int rc = -1, env_bad = 0;
+  tkms_json_err env_err = {0};
+  memset(w, 0, sizeof *w);
+  if (tkms_path_id(req, m->id, sizeof m->id, "key id", resp) != 0) return -1;
+  tkms_sign_body b;
+  memset(&b, 0, sizeof b);
+  b.payload = malloc(TKMS_MAX_PAYLOAD);
+  if (b.payload == NULL) {
+    tkms_resp_error(resp, 500, "internal", "out of memory");
+    return -1;
+  }
+  /* The flat fast path, or jansson for anything else (and for every error). */
+  if (tkms_sign_body_fast(req->body, req->body_len, &b) != 0) {
+    b.plen = 0;
+    if (sign_body_json(req, &b, &env_bad, &env_err, resp) != 0) goto out;
+  }
+  snprintf(m->mode, sizeof m->mode, "%s", b.mode);
   if (lookup(req->host, m->id, 1, &k, resp) != 0) goto out;
-  if (tkms_sign_frame(req->host, m->id, mode, payload, plen, (uint32_t)want_version, body, w,
+  if (env_bad) {
+    tkms_resp_json_error(resp, &env_err);
+    goto out;
+  }
+  if (tkms_sign_frame(req->host, m->id, b.mode, b.payload, b.plen, (uint32_t)b.version, &b.env, w,
                       resp) != 0)
     goto out;
   rc = 0;
 out:
   /* On success, what was decoded (not all 16 KiB on every request); a failed
    * decode may have written more. */
-  explicit_bzero(payload, rc == 0 ? plen : TKMS_MAX_PAYLOAD);
-  free(payload);
-  json_decref(body);
+  explicit_bzero(b.payload, rc == 0 ? b.plen : TKMS_MAX_PAYLOAD);
+  free(b.payload);
   return rc;
 }
 

@@ -17,9 +17,24 @@
 int tkms_body_parse(const tkms_req *req, const char *const *allowed, size_t n, json_t **out,
                     tkms_resp *resp);
 
-/* Appends the envelope (request_id, deadline, deployment, signature and, if
- * allow_session, an optional session_id) to w. request_id is also copied out
- * (may be NULL). Returns 0 or -1 with e set. */
+/* The authorisation envelope of a request body. */
+typedef struct {
+  uint8_t request_id[TKMS_REQUEST_ID_BYTES];
+  uint64_t deadline;
+  uint8_t deployment[TKMS_SALT_BYTES];
+  uint8_t sig[128]; /* bounded here, judged by the core */
+  size_t sig_len;
+  uint8_t session_id[TKMS_SESSION_ID_BYTES];
+  int has_session;
+} tkms_envelope;
+
+/* Reads the envelope (request_id, deadline, deployment, signature and, if
+ * allow_session, an optional session_id). Returns 0 or -1 with e set. */
+int tkms_envelope_read(const json_t *body, int allow_session, tkms_envelope *env, tkms_json_err *e);
+/* Appends it to w. */
+void tkms_envelope_put(tkms_fw *w, const tkms_envelope *env);
+/* Both: appends the body's envelope to w. request_id is also copied out (may
+ * be NULL). Returns 0 or -1 with e set. */
 int tkms_envelope_parse(const json_t *body, tkms_fw *w, int allow_session,
                         uint8_t request_id[TKMS_REQUEST_ID_BYTES], tkms_json_err *e);
 
@@ -64,10 +79,27 @@ void tkms_route_key_sign(tkms_req *req, tkms_resp *resp);
 tkms_route_job *tkms_route_key_sign_prepare(tkms_req *req, tkms_resp *resp);
 /* A finished KEY_SIGN frame for key id: its current sealed record from the
  * store, mode, payload, version (0: the stored record's version) and the
- * body's envelope. Returns 0, or -1 with resp set. (routes_keys.c; also the
+ * envelope. Returns 0, or -1 with resp set. (routes_keys.c; also the
  * /v1/avs signing routes.) */
 int tkms_sign_frame(tkms_host *h, const uint8_t id[16], const char *mode, const uint8_t *payload,
-                    size_t plen, uint32_t version, const json_t *body, tkms_fw *w, tkms_resp *resp);
+                    size_t plen, uint32_t version, const tkms_envelope *env, tkms_fw *w,
+                    tkms_resp *resp);
+
+/* The body of POST /v1/keys/{id}/sign. payload points to the caller's
+ * TKMS_MAX_PAYLOAD bytes. */
+typedef struct {
+  char mode[17];
+  uint8_t *payload;
+  size_t plen;
+  uint64_t version; /* 1 .. 2^32 - 1 */
+  tkms_envelope env;
+} tkms_sign_body;
+/* The fast path (flatjson.h): 0 when the body is in the flat subset and every
+ * field is valid; -1 otherwise, and then tkms_sign_body_json decides and
+ * words the error. Where both accept, they agree (fuzz/fuzz_sign_body.c). */
+int tkms_sign_body_fast(const char *buf, size_t len, tkms_sign_body *b);
+/* The jansson path. Returns 0, or -1 with resp set. */
+int tkms_sign_body_json(const tkms_req *req, tkms_sign_body *b, tkms_resp *resp);
 void tkms_route_key_rotate(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_destroy(tkms_req *req, tkms_resp *resp);
 void tkms_route_key_policy_get(tkms_req *req, tkms_resp *resp);

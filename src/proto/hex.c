@@ -14,7 +14,7 @@ void tkms_hex_encode(const uint8_t *in, size_t n, char *out) {
   out[2 + 2 * n] = '\0';
 }
 
-static int nibble(char c) {
+int tkms_hex_nibble(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -27,7 +27,7 @@ int tkms_hex_decode(const char *s, uint8_t *out, size_t max, size_t *n) {
   size_t digits = strnlen(s, 2 * max + 1);
   if (digits % 2 != 0 || digits > 2 * max) return -1;
   for (size_t i = 0; i < digits / 2; i++) {
-    int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+    int hi = tkms_hex_nibble(s[2 * i]), lo = tkms_hex_nibble(s[2 * i + 1]);
     if (hi < 0 || lo < 0) return -1;
     out[i] = (uint8_t)((hi << 4) | lo);
   }
