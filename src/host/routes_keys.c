@@ -372,18 +372,24 @@ int tkms_sign_body_fast(const char *buf, size_t len, tkms_sign_body *b) {
   tkms_envelope *env = &b->env;
   memset(env, 0, sizeof *env);
   size_t n;
-  if (fj_hex(tkms_fj_get(&o, "payload"), 0, TKMS_MAX_PAYLOAD, b->payload, &b->plen) != 0 ||
-      fj_hex(tkms_fj_get(&o, "request_id"), sizeof env->request_id, sizeof env->request_id,
+  if (fj_hex(tkms_fj_get(&o, "payload"), 0, TKMS_MAX_PAYLOAD, b->payload, &b->plen) != 0) {
+    explicit_bzero(b->payload, TKMS_MAX_PAYLOAD); /* a failed decode may have written some */
+    b->plen = 0;
+    return -1;
+  }
+  if (fj_hex(tkms_fj_get(&o, "request_id"), sizeof env->request_id, sizeof env->request_id,
              env->request_id, &n) != 0 ||
       fj_hex(tkms_fj_get(&o, "deployment"), sizeof env->deployment, sizeof env->deployment,
              env->deployment, &n) != 0 ||
-      fj_hex(tkms_fj_get(&o, "signature"), 0, sizeof env->sig, env->sig, &env->sig_len) != 0)
+      fj_hex(tkms_fj_get(&o, "signature"), 0, sizeof env->sig, env->sig, &env->sig_len) != 0 ||
+      (sid != NULL &&
+       fj_hex(sid, sizeof env->session_id, sizeof env->session_id, env->session_id, &n) != 0)) {
+    /* The jansson path decodes the payload again: leave nothing of this one. */
+    explicit_bzero(b->payload, b->plen);
+    b->plen = 0;
     return -1;
-  if (sid != NULL) {
-    if (fj_hex(sid, sizeof env->session_id, sizeof env->session_id, env->session_id, &n) != 0)
-      return -1;
-    env->has_session = 1;
   }
+  env->has_session = sid != NULL;
   memcpy(b->mode, mode->str, mode->str_len);
   b->mode[mode->str_len] = '\0';
   b->version = ver->num;

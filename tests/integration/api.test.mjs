@@ -356,6 +356,22 @@ test('get an unknown key: 404 key_not_found', async () => {
   expectError(await c.destroy(owner, rand(16)), 404, 'key_not_found');
 });
 
+test('sign with a malformed envelope: 404 for an unknown key first, else 400 naming the field', async () => {
+  // The key lookup comes before the envelope check. A body with an error always
+  // leaves the fast JSON path for jansson, which words the error; an escaped
+  // mode is one more way there.
+  const k = (await c.createKey(owner, 'secp256k1')).json;
+  for (const mode of ['"digest"', '"dig\\u0065st"']) {
+    for (const [keyId, status, code] of [[rand(16), 404, 'key_not_found'], [k.key_id, 400, 'bad_request']]) {
+      const req = await c.buildSign(owner, keyId, 'digest', rand(32));
+      const text = JSON.stringify({ ...req.body, request_id: '0x00' }).replace('"digest"', mode);
+      const r = await c.raw('POST', `/v1/keys/${keyId}/sign`, text);
+      expectError(r, status, code);
+      if (status === 400) assert.match(r.json.error.message, /request_id/);
+    }
+  }
+});
+
 test('attestation: report_data binds identity, salt and nonce', async () => {
   const nonce = rand(32);
   const r = await c.attestation(nonce);

@@ -148,6 +148,58 @@ static void test_declines_everything_else(void **state) {
   }
 }
 
+/* A body of a payload of n bytes and a signature of m bytes. */
+static char *sized_body(size_t n, size_t m) {
+  size_t cap = 2 * n + 2 * m + 1024;
+  char *payload = malloc(2 * n + 5), *sig = malloc(2 * m + 5);
+  assert_non_null(payload);
+  assert_non_null(sig);
+  strcpy(payload, "\"0x");
+  memset(payload + 3, 'a', 2 * n);
+  strcpy(payload + 3 + 2 * n, "\"");
+  char *b = malloc(cap);
+  assert_non_null(b);
+  strcpy(sig, "0x");
+  memset(sig + 2, 'b', 2 * m);
+  sig[2 + 2 * m] = '\0';
+  snprintf(b, cap,
+           "{\"mode\":\"digest\",\"payload\":%s,\"version\":1,\"request_id\":\"" RID
+           "\",\"deadline\":1,\"deployment\":\"" DEP "\",\"signature\":\"%s\"}",
+           payload, sig);
+  free(payload);
+  free(sig);
+  return b;
+}
+
+static void test_bounds(void **state) {
+  (void)state;
+  char *b = sized_body(TKMS_MAX_PAYLOAD, 128);
+  assert_int_equal(fast(b), 0);
+  free(b);
+  b = sized_body(TKMS_MAX_PAYLOAD + 1, 128);
+  assert_int_equal(fast(b), -1);
+  free(b);
+  b = sized_body(32, 129);
+  assert_int_equal(fast(b), -1);
+  free(b);
+  /* An exact-length copy (no NUL after it), as the HTTP layer hands bodies
+   * over: under ASan a read past the end fails here. */
+  b = sized_body(32, 65);
+  size_t len = strlen(b);
+  char *exact = malloc(len);
+  assert_non_null(exact);
+  memcpy(exact, b, len);
+  tkms_sign_body f;
+  memset(&f, 0, sizeof f);
+  f.payload = pay_a;
+  assert_int_equal(tkms_sign_body_fast(exact, len, &f), 0);
+  assert_int_equal(f.plen, 32);
+  assert_int_equal(f.env.sig_len, 65);
+  assert_int_equal(tkms_sign_body_fast(exact, len - 1, &f), -1); /* cut before the '}' */
+  free(exact);
+  free(b);
+}
+
 static void test_parser_limits(void **state) {
   (void)state;
   tkms_fj o;
@@ -176,6 +228,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_accepts_the_usual_bodies),
       cmocka_unit_test(test_declines_everything_else),
+      cmocka_unit_test(test_bounds),
       cmocka_unit_test(test_parser_limits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
