@@ -338,18 +338,10 @@ static const char *const sign_fields[] = {"mode", "payload", "version", TKMS_ENV
 
 /* A hex string of min..max bytes, as tkms_json_hex accepts it. */
 static int fj_hex(const tkms_fj_member *v, size_t min, size_t max, uint8_t *out, size_t *n) {
-  if (v == NULL || !v->is_str || v->str_len > TKMS_JSON_MAX_STRING || v->str_len > 2 + 2 * max ||
-      v->str_len < 2 || v->str[0] != '0' || (v->str[1] != 'x' && v->str[1] != 'X'))
+  if (v == NULL || !v->is_str || v->str_len > TKMS_JSON_MAX_STRING ||
+      tkms_hex_decode_len(v->str, v->str_len, out, max, n) != 0)
     return -1;
-  size_t digits = v->str_len - 2;
-  if (digits % 2 != 0 || digits / 2 < min) return -1;
-  for (size_t i = 0; i < digits / 2; i++) {
-    int hi = tkms_hex_nibble(v->str[2 + 2 * i]), lo = tkms_hex_nibble(v->str[3 + 2 * i]);
-    if (hi < 0 || lo < 0) return -1;
-    out[i] = (uint8_t)((hi << 4) | lo);
-  }
-  *n = digits / 2;
-  return 0;
+  return *n >= min ? 0 : -1;
 }
 
 int tkms_sign_body_fast(const char *buf, size_t len, tkms_sign_body *b) {
