@@ -324,16 +324,7 @@ int tkms_core_request(tkms_host *h, tkms_fw *w, tkms_reply *rep, tkms_resp *resp
   }
   int r = tkms_core_call(ch, w, rep);
   tkms_core_release(ch);
-  if (r != 0) {
-    tkms_resp_unavailable(resp, "the trusted core stopped before answering; retry");
-    return -1;
-  }
-  if (rep->f.status != TKMS_OK) {
-    int status = rep->f.status;
-    refusal(rep, resp);
-    return status;
-  }
-  return 0;
+  return tkms_core_answer(r == 0 ? rep : NULL, resp); /* a failed call freed rep */
 }
 
 int tkms_core_mutation(tkms_host *h, tkms_fw *w, tkms_meta_fn fn, void *ctx, tkms_reply *rep,
