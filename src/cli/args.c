@@ -110,3 +110,13 @@ int tkms_cli_parse_u64(const char *s, unsigned long long min, unsigned long long
   *out = v;
   return 0;
 }
+
+int tkms_cli_usage(FILE *f, const char *text, int rc) {
+  fputs(text, f);
+  return rc;
+}
+
+int tkms_cli_usage_error(const char *text, const char *who, const char *why) {
+  fprintf(stderr, "%s: %s\n", who, why);
+  return tkms_cli_usage(stderr, text, TKMS_CLI_EXIT_USAGE);
+}

@@ -7,6 +7,7 @@
 #ifndef TKMS_CLI_ARGS_H
 #define TKMS_CLI_ARGS_H
 #include <stddef.h>
+#include <stdio.h>
 
 #include "cli/cli.h"
 
@@ -21,6 +22,12 @@ typedef struct {
  * when --help or -h appears. Returns 0, or -1 after printing why to stderr. */
 int tkms_cli_args_parse(int argc, char **argv, const tkms_cli_opt *opts, size_t n_opts, char **pos,
                         size_t max_pos, size_t *n_pos, tkms_cli_common *common, int *help);
+
+/* A command's usage text: printed to f, returning rc. */
+int tkms_cli_usage(FILE *f, const char *text, int rc);
+/* A wrong command line: "WHO: WHY" and the usage text to stderr; returns
+ * TKMS_CLI_EXIT_USAGE. */
+int tkms_cli_usage_error(const char *text, const char *who, const char *why);
 
 /* Parses a decimal integer in [min, max]. Returns 0 or -1. */
 int tkms_cli_parse_u64(const char *s, unsigned long long min, unsigned long long max,

@@ -44,13 +44,11 @@ static const char usage_text[] =
 #define MAX_ITEMS TKMS_GOV_MAX_SIGS
 
 static int usage(FILE *f, int rc) {
-  fputs(usage_text, f);
-  return rc;
+  return tkms_cli_usage(f, usage_text, rc);
 }
 
 static int usage_error(const char *why) {
-  fprintf(stderr, "tkms governance: %s\n", why);
-  return usage(stderr, TKMS_CLI_EXIT_USAGE);
+  return tkms_cli_usage_error(usage_text, "tkms governance", why);
 }
 
 static int resolve_salt(const tkms_cli_common *c, uint8_t salt[32]) {

@@ -68,13 +68,11 @@ static const char usage_text[] =
     "Answers are printed as JSON; errors go to stderr with a non-zero exit.\n";
 
 static int usage(FILE *f, int rc) {
-  fputs(usage_text, f);
-  return rc;
+  return tkms_cli_usage(f, usage_text, rc);
 }
 
 static int usage_error(const char *why) {
-  fprintf(stderr, "tkms: %s\n", why);
-  return usage(stderr, TKMS_CLI_EXIT_USAGE);
+  return tkms_cli_usage_error(usage_text, "tkms", why);
 }
 
 /* A key id is 16 bytes; it is normalised to lower case for the URL. */

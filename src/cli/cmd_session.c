@@ -38,13 +38,11 @@ static const char usage_text[] =
     "Only MAC sessions are opened here: their secret is the only one the CLI keeps.\n";
 
 static int usage(FILE *f, int rc) {
-  fputs(usage_text, f);
-  return rc;
+  return tkms_cli_usage(f, usage_text, rc);
 }
 
 static int usage_error(const char *why) {
-  fprintf(stderr, "tkms: %s\n", why);
-  return usage(stderr, TKMS_CLI_EXIT_USAGE);
+  return tkms_cli_usage_error(usage_text, "tkms", why);
 }
 
 /* Splits a comma-separated list into at most max items (in place). Returns the
