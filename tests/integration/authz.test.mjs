@@ -19,7 +19,7 @@ import {
   highSTwin,
   SECP256K1_N,
 } from './lib/client.mjs';
-import { HEX, expectError, expectStatus, checkSecpSignature, counter } from './lib/checks.mjs';
+import { HEX, expectError, expectStatus, checkSecpSignature, counter, expectRefused } from './lib/checks.mjs';
 
 let srv;
 let c;
@@ -49,14 +49,8 @@ after(async () => {
   await srv?.stop();
 });
 
-/** Run a request that must be refused; the state counter must not move. */
-async function refused(fn, status, code) {
-  const before = await counter(c);
-  const res = await fn();
-  expectError(res, status, code);
-  assert.equal(await counter(c), before, `the state counter moved on a refused request (${code})`);
-  return res;
-}
+/** A request that must be refused; the state counter must not move. */
+const refused = (fn, status, code) => expectRefused(c, fn, status, code);
 
 async function stillSigns(signer, key) {
   const d = rand(32);

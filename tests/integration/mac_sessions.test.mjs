@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { start, waitHealthy, makeTmpDir, TKMS_BIN } from './lib/server.mjs';
 import { Client, EoaSigner, MacSessionSigner, rand, now, hex, unhex, ethers } from './lib/client.mjs';
-import { HEX, expectError, expectStatus, checkSecpSignature, counter } from './lib/checks.mjs';
+import { HEX, expectError, expectStatus, checkSecpSignature, counter, expectRefused } from './lib/checks.mjs';
 
 let srv;
 let c;
@@ -31,13 +31,7 @@ after(async () => {
 });
 
 /** A request that must be refused; the state counter must not move. */
-async function refused(fn, status, code) {
-  const before = await counter(c);
-  const res = await fn();
-  expectError(res, status, code);
-  assert.equal(await counter(c), before, `the state counter moved on a refused request (${code})`);
-  return res;
-}
+const refused = (fn, status, code) => expectRefused(c, fn, status, code);
 
 /** Opens a MAC session for m (owner A signs OpenSession with ethers). */
 async function openMac(m, ops, keyIds, expiry = now() + 600) {

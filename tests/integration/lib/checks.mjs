@@ -82,3 +82,12 @@ export async function counter(client) {
   assert.equal(typeof h.json.counter, 'number', 'health.counter');
   return h.json.counter;
 }
+
+/** A request that must be refused with status and code; the deployment's state counter must not move. */
+export async function expectRefused(client, fn, status, code) {
+  const before = await counter(client);
+  const res = await fn();
+  expectError(res, status, code);
+  assert.equal(await counter(client), before, `the state counter moved on a refused request (${code})`);
+  return res;
+}
